@@ -1,0 +1,8 @@
+"""marginsim: an agent-based simulator of leverage feedback loops in equity markets."""
+
+__version__ = "0.1.0"
+
+from sim.scenario import Scenario, ScenarioError, load  # noqa: E402
+from sim.simulate import SimulationResult, simulate  # noqa: E402
+
+__all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "simulate"]

@@ -1,0 +1,40 @@
+"""MarginBook: one broker's margin accounts, held as arrays and run by numba kernels."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import kernels
+from sim.kernels import AccountArrays
+
+
+class MarginBook(mesa.Agent):
+    """A broker's book of N margin accounts (a struct-of-arrays view into the shared book).
+
+    Voluntary leverage targeting and the daily close (interest, call reset, FINRA
+    aggregates) run per broker; margin calls are cleared jointly across brokers by
+    :func:`sim.kernels.clear`, because forced sales at one broker move prices for all.
+    """
+
+    def __init__(self, model: mesa.Model, broker: int, name: str, accounts: AccountArrays,
+                 rules: np.ndarray) -> None:
+        super().__init__(model)
+        self.broker = broker
+        self.name = name
+        start, stop = accounts.broker_start[broker], accounts.broker_start[broker + 1]
+        self.accounts = AccountArrays(
+            **{key: getattr(accounts, key)[start:stop]
+               for key in accounts.__dict__ if key != "broker_start"},
+            broker_start=np.array([0, stop - start], dtype=np.int64))
+        self.rules = np.ascontiguousarray(rules[broker:broker + 1])
+
+    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float, sell_speed: float,
+                  band: float, initial_long: float, initial_short_equity: float):
+        """Voluntary leverage targeting of this broker's accounts: (bought shares, $ flow)."""
+        return kernels.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
+                                 initial_short_equity, prices)
+
+    def close_day(self, prices: np.ndarray, days_per_year: float) -> np.ndarray:
+        """Interest, call reset and this broker's FINRA aggregates (AGG_* vector)."""
+        return kernels.end_of_day(self.accounts, self.rules, days_per_year, prices)

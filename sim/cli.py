@@ -1,0 +1,195 @@
+"""Command line: ``marginsim`` (or ``python -m sim``).
+
+Bad input of any kind ends with one line on stderr naming the field and the allowed range,
+exit code 2, no traceback and no output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim import __version__
+
+EXIT_BAD_INPUT = 2
+EXIT_INVARIANT = 3
+
+
+class UsageError(Exception):
+    """Bad command-line usage (reported as one line, exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of usage + message
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed {text!r}: must be an integer in [0, 2^63 - 1]") from None
+    return value
+
+
+def _float(name: str):
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--{name} {text!r}: must be a number") from None
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="marginsim", description="Leverage feedback loops in equity markets.")
+    p.add_argument("--version", action="version", version=f"marginsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a scenario and write timeseries.parquet, summary.json, overview.png")
+    run.add_argument("scenario", help="built-in scenario name (see `marginsim scenarios`) or a .toml path")
+    run.add_argument("--seed", type=_seed, default=0, help="root seed for numpy.random.SeedSequence (default 0)")
+    run.add_argument("--days", type=int, help="override simulation.days")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                     help="override a scenario field (repeatable), e.g. --set margin.accounts=10000")
+    run.add_argument("--out", help="output folder (default results/runs/SCENARIO-seedN)")
+    run.add_argument("--mode", choices=("kernel", "agents"), default="kernel",
+                     help="margin book as numba arrays (default) or one Mesa agent per account")
+    run.add_argument("--no-figure", action="store_true", help="do not write overview.png")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    acc = sub.add_parser("account", help="margin account calculator (one long position)")
+    acc.add_argument("--value", type=_float("value"), required=True, help="market value of the position, $")
+    acc.add_argument("--debt", type=_float("debt"), required=True, help="debit balance (money borrowed), $")
+    acc.add_argument("--maintenance", type=_float("maintenance"), default=0.30,
+                     help="maintenance margin, fraction (default 0.30, a common house rule)")
+    acc.add_argument("--initial", type=_float("initial"), default=0.50, help="initial margin (Reg T 0.50)")
+    acc.add_argument("--json", action="store_true", help="print JSON")
+
+    bal = sub.add_parser("balance", help="FINRA margin balance: borrowed + shares borrowed - repaid")
+    bal.add_argument("--borrowed", type=_float("borrowed"), required=True, help="money borrowed, $")
+    bal.add_argument("--shares-borrowed", type=_float("shares-borrowed"), default=0.0,
+                     help="market value of shares borrowed (short sales), $")
+    bal.add_argument("--repaid", type=_float("repaid"), default=0.0, help="amount repaid, $")
+
+    sub.add_parser("scenarios", help="list the built-in scenarios")
+    show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
+    show.add_argument("scenario")
+    show.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE")
+    return p
+
+
+def _fmt_bn(x: float) -> str:
+    return f"{'-' if x < 0 else ''}${abs(x) / 1e9:,.1f} bn"
+
+
+def print_summary(summary: dict, seconds: float, files: list[Path]) -> None:
+    m, sc = summary["metrics"], summary["scenario"]
+    print(f"{summary['scenario_name']}  seed {summary['seed']}  hash {summary['scenario_hash']}  "
+          f"{m['days']} days x {sc['margin']['accounts']:,} accounts ({summary['mode']} mode) in {seconds:.1f} s")
+    print(f"  index        total return {m['total_return']:+.1%}, max drawdown {m['max_drawdown']:.1%}, "
+          f"worst day {m['worst_day_return']:+.1%} (day {m['worst_day']}), excess kurtosis {m['excess_kurtosis']:.1f}")
+    print(f"  margin debt  {_fmt_bn(m['initial_margin_debt_usd'])} -> {_fmt_bn(m['final_margin_debt_usd'])} "
+          f"(low {_fmt_bn(m['min_margin_debt_usd'])}); net credit balance "
+          f"{_fmt_bn(m['initial_net_credit_balance_usd'])} -> {_fmt_bn(m['final_net_credit_balance_usd'])}")
+    print(f"  calls        {m['margin_calls']:,} calls, {m['liquidations']:,} liquidations, forced sales "
+          f"{_fmt_bn(m['forced_sales_usd'])}, buy-ins {_fmt_bn(m['forced_buyins_usd'])}, deposits "
+          f"{_fmt_bn(m['deposits_usd'])}, broker losses {_fmt_bn(m['broker_losses_usd'])}")
+    print(f"  clearing     at most {m['max_clearing_rounds']} rounds per substep; "
+          f"{m['clearing_unconverged']} substeps hit the round cap")
+    if m["clearing_unconverged"]:
+        print("  WARNING: clearing hit simulation.max_clearing_rounds; raise it to resolve every cascade",
+              file=sys.stderr)
+    for f in files:
+        print(f"  wrote        {f}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.figures import plot_overview
+    from sim.scenario import load
+    from sim.simulate import check_seed, simulate
+
+    overrides = list(args.overrides)
+    if args.days is not None:
+        overrides.append(f"simulation.days={args.days}")
+    spec = load(args.scenario, overrides)
+    check_seed(args.seed)
+    out = Path(args.out) if args.out else Path("results") / "runs" / f"{spec.meta.name}-seed{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r}: must be a folder, not a file")
+    start = time.perf_counter()
+    result = simulate(spec, args.seed, mode=args.mode, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    files = list(result.write(out))
+    if not args.no_figure:
+        files.append(plot_overview(result.timeseries, result.summary, out / "overview.png"))
+    if args.json:
+        print(json.dumps(result.summary["metrics"], indent=2))
+    else:
+        print_summary(result.summary, seconds, files)
+    return 0
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    from sim.calculator import account_report, format_report
+
+    report = account_report(args.value, args.debt, args.maintenance, args.initial)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_balance(args: argparse.Namespace) -> int:
+    from sim import margin
+    from sim.calculator import _check
+
+    for name in ("borrowed", "shares_borrowed", "repaid"):
+        _check(name.replace("_", "-"), getattr(args, name), 0.0, 1e15)
+    total = margin.margin_balance(args.borrowed, args.shares_borrowed, args.repaid)
+    print(f"margin balance ${total:,.2f} = borrowed ${args.borrowed:,.2f} + shares borrowed "
+          f"${args.shares_borrowed:,.2f} - repaid ${args.repaid:,.2f}")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.scenario import builtin_names, load
+
+    for name in builtin_names():
+        print(f"{name:<16} {load(name).meta.description}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sim.scenario import load
+
+    spec = load(args.scenario, args.overrides)
+    print(json.dumps({"scenario_hash": spec.hash(), "scenario": spec.to_dict()}, indent=2))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "account": cmd_account, "balance": cmd_balance, "scenarios": cmd_scenarios,
+            "show": cmd_show}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sim.invariants import InvariantError
+    from sim.scenario import ScenarioError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ScenarioError) as exc:
+        print(f"marginsim: error: {exc}" if isinstance(exc, ScenarioError) else f"{exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InvariantError as exc:
+        print(f"marginsim: invariant violated (a bug, please report): {exc}", file=sys.stderr)
+        return EXIT_INVARIANT
+    except KeyboardInterrupt:
+        print("marginsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""``kernel``: numba's ``@njit(cache=True)`` with a cache that knows its dependencies.
+
+numba invalidates a cached function only when its own source file changes. Our kernels
+inline formulas from other modules (:mod:`sim.margin`, :mod:`sim.impact`), so a change
+there would silently leave a stale kernel in ``__pycache__``. Here each kernel's cache lives
+in a folder named by a hash of its own file and of every module it depends on, so editing
+any of them recompiles. The folder is ``$MARGINSIM_CACHE_DIR`` or ``~/.cache/marginsim``
+(``NUMBA_CACHE_DIR``, if set, is left in charge).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import numba
+from numba.core import config
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("MARGINSIM_CACHE_DIR", Path.home() / ".cache" / "marginsim"))
+
+
+def _digest(files: list[str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(set(files)):
+        h.update(Path(name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
+    """Decorator: ``numba.njit(cache=True)`` with a cache keyed on the sources of ``deps`` too."""
+
+    def wrap(fn: Callable) -> Callable:
+        if os.environ.get("NUMBA_CACHE_DIR"):
+            return numba.njit(cache=True)(fn)
+        files = [fn.__code__.co_filename] + [m.__file__ for m in deps]
+        previous = config.CACHE_DIR
+        config.CACHE_DIR = str(cache_root() / "numba" / _digest(files))
+        try:
+            return numba.njit(cache=True)(fn)
+        finally:
+            config.CACHE_DIR = previous
+
+    return wrap

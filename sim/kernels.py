@@ -1,0 +1,321 @@
+"""Numba kernels for the margin book: the hot loops over N accounts.
+
+Layering (as in ``arch`` and QuantEcon): each public function checks shapes and dtypes and
+allocates the outputs; the private ``@kernel`` (``njit(cache=True)`` with a cache keyed on
+its dependencies, see :mod:`sim.jit`) works on arrays only, writes
+into the preallocated outputs and draws no random numbers. Per-account arithmetic comes from
+:mod:`sim.margin` and :mod:`sim.impact`, the same source the plain-Python reference
+(:mod:`sim.reference`) runs, and tests assert the two agree.
+
+Account arrays (struct of arrays, accounts sorted by broker):
+``long``/``short`` (N, K) shares; ``cash``, ``short_credit``, ``reserve`` (N,) $;
+``call_day`` (N,) int64, -1 when no call is open. Broker ``b`` owns accounts
+``broker_start[b]:broker_start[b+1]``; its rates are ``rules[b] = (maint_long, maint_short,
+target_long, target_short, annual_rate)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sim import impact, margin
+from sim.impact import log_impact
+from sim.jit import kernel
+
+# layout of the clearing statistics vector
+STAT_CALLS, STAT_DEPOSITS, STAT_LIQUIDATIONS, STAT_LOSSES, STAT_ROUNDS, STAT_CONVERGED = range(6)
+N_STATS = 6
+# layout of the end-of-day aggregates vector
+(AGG_DEBIT, AGG_FREE_CREDIT, AGG_INTEREST, AGG_LONG_VALUE, AGG_SHORT_VALUE, AGG_EQUITY,
+ AGG_OPEN_CALLS, AGG_MARGIN_BALANCE) = range(8)
+N_AGG = 8
+RULE_MAINT_LONG, RULE_MAINT_SHORT, RULE_TARGET_LONG, RULE_TARGET_SHORT, RULE_RATE = range(5)
+
+
+@dataclass
+class AccountArrays:
+    """The margin book as a struct of arrays (see the module docstring for units)."""
+
+    long: np.ndarray
+    short: np.ndarray
+    cash: np.ndarray
+    short_credit: np.ndarray
+    reserve: np.ndarray
+    call_day: np.ndarray
+    target_leverage: np.ndarray
+    short_target: np.ndarray
+    home: np.ndarray
+    broker_start: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.cash.shape[0]
+
+    def copy(self) -> AccountArrays:
+        return AccountArrays(**{k: v.copy() for k, v in self.__dict__.items()})
+
+    def validate(self, n_assets: int) -> None:
+        """Raise ValueError when shapes or dtypes do not match the kernel's contract."""
+        n = self.n
+        for name in ("long", "short"):
+            arr = getattr(self, name)
+            if arr.shape != (n, n_assets) or arr.dtype != np.float64 or not arr.flags.c_contiguous:
+                raise ValueError(f"accounts.{name}: must be C-contiguous float64 of shape ({n}, {n_assets})")
+        for name in ("cash", "short_credit", "reserve", "target_leverage", "short_target"):
+            arr = getattr(self, name)
+            if arr.shape != (n,) or arr.dtype != np.float64:
+                raise ValueError(f"accounts.{name}: must be float64 of shape ({n},)")
+        for name in ("call_day", "home"):
+            arr = getattr(self, name)
+            if arr.shape != (n,) or arr.dtype != np.int64:
+                raise ValueError(f"accounts.{name}: must be int64 of shape ({n},)")
+        bs = self.broker_start
+        if bs.dtype != np.int64 or bs[0] != 0 or bs[-1] != n or np.any(np.diff(bs) < 0):
+            raise ValueError(f"accounts.broker_start: must be non-decreasing int64 from 0 to {n}")
+
+
+@dataclass
+class ClearingResult:
+    """What one clearing call did: prices after it and per-asset forced trading."""
+
+    prices: np.ndarray          # $ per share after the last round
+    sold_shares: np.ndarray     # net shares sold by brokers per asset (buy-ins negative)
+    sold_usd: np.ndarray        # $ of forced long sales per asset, at fill prices
+    bought_usd: np.ndarray      # $ of forced short buy-ins per asset, at fill prices
+    stats: np.ndarray           # see STAT_* indices
+
+    @property
+    def rounds(self) -> int:
+        return int(self.stats[STAT_ROUNDS])
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.stats[STAT_CONVERGED])
+
+
+def _check_rules(rules: np.ndarray, accounts: AccountArrays) -> None:
+    n_brokers = accounts.broker_start.shape[0] - 1
+    if rules.shape != (n_brokers, 5) or rules.dtype != np.float64:
+        raise ValueError(f"rules: must be float64 of shape ({n_brokers}, 5)")
+
+
+def _check_vec(name: str, arr: np.ndarray, k: int) -> None:
+    if arr.shape != (k,) or arr.dtype != np.float64:
+        raise ValueError(f"{name}: must be float64 of shape ({k},)")
+
+
+# ------------------------------------------------------------------------------ clearing
+
+def clear(accounts: AccountArrays, rules: np.ndarray, day: int, deadline_days: int,
+          log_base: np.ndarray, flow: np.ndarray, model: int, coef: np.ndarray,
+          adv: np.ndarray, max_rounds: int) -> ClearingResult:
+    """Resolve margin calls, deposits and forced trades to a fixed point with price impact.
+
+    ``log_base`` is each asset's log price before this substep's flow, ``flow`` the net dollar
+    flow already sent this substep (updated in place with the forced flow). Rounds of
+    (mark -> call/deposit/liquidate -> move prices) run until no account is liquidated or
+    ``max_rounds`` is reached; ``stats[STAT_CONVERGED]`` says which.
+    """
+    k = log_base.shape[0]
+    accounts.validate(k)
+    _check_rules(rules, accounts)
+    for name, arr in (("log_base", log_base), ("flow", flow), ("coef", coef), ("adv", adv)):
+        _check_vec(name, arr, k)
+    if max_rounds < 1:
+        raise ValueError("max_rounds: must be >= 1")
+    out = ClearingResult(np.empty(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(N_STATS))
+    a = accounts
+    _clear_kernel(a.long, a.short, a.cash, a.short_credit, a.reserve, a.call_day, a.broker_start,
+                  rules, day, deadline_days, log_base, flow, model, coef, adv, max_rounds,
+                  out.prices, out.sold_shares, out.sold_usd, out.bought_usd, out.stats)
+    return out
+
+
+@kernel(margin, impact)
+def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
+                  day, deadline, log_base, flow, model, coef, adv, max_rounds,
+                  prices, sold_shares, sold_usd, bought_usd, stats):  # pragma: no cover - jitted
+    n_assets = log_base.shape[0]
+    round_shares = np.zeros(n_assets)
+    for j in range(n_assets):
+        prices[j] = math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j]))
+    converged = 0.0
+    rounds = 0
+    for _ in range(max_rounds):
+        rounds += 1
+        round_shares[:] = 0.0
+        liquidated = 0
+        for b in range(broker_start.shape[0] - 1):
+            m_long = rules[b, 0]
+            m_short = rules[b, 1]
+            t_long = rules[b, 2]
+            t_short = rules[b, 3]
+            for i in range(broker_start[b], broker_start[b + 1]):
+                long_value = 0.0
+                short_value = 0.0
+                for j in range(n_assets):
+                    long_value += prices[j] * long[i, j]
+                    short_value += prices[j] * short[i, j]
+                eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+                fraction, deposit, new_call_day, issued = margin.settle_account(
+                    eq, margin.requirement(long_value, short_value, m_long, m_short),
+                    margin.requirement(long_value, short_value, t_long, t_short),
+                    reserve[i], call_day[i], day, deadline)
+                call_day[i] = new_call_day
+                stats[0] += issued
+                stats[1] += deposit
+                reserve[i] -= deposit
+                cash[i] += deposit
+                if fraction > 0.0:
+                    liquidated += 1
+                    for j in range(n_assets):
+                        sell = fraction * long[i, j]
+                        cover = fraction * short[i, j]
+                        long[i, j] -= sell
+                        short[i, j] -= cover
+                        cash[i] += sell * prices[j]
+                        short_credit[i] -= cover * prices[j]
+                        round_shares[j] += sell - cover
+                        sold_usd[j] += sell * prices[j]
+                        bought_usd[j] += cover * prices[j]
+                    if fraction >= 1.0:
+                        balance = cash[i] + short_credit[i]
+                        owed = max(-balance, 0.0)
+                        paid = min(reserve[i], owed)
+                        reserve[i] -= paid
+                        stats[3] += owed - paid
+                        cash[i] = max(balance, 0.0)
+                        short_credit[i] = 0.0
+                        call_day[i] = -1
+        stats[2] += liquidated
+        if liquidated == 0:
+            converged = 1.0
+            break
+        for j in range(n_assets):
+            sold_shares[j] += round_shares[j]
+            flow[j] -= round_shares[j] * prices[j]
+            prices[j] = math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j]))
+    stats[4] = rounds
+    stats[5] = converged
+
+
+# ---------------------------------------------------------------------------- rebalancing
+
+def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration: float,
+              buy_speed: float, sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
+              prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Voluntary leverage targeting at ``prices``; returns (bought shares, $ flow) per asset.
+
+    Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to ``target_leverage x equity`` in longs (and
+    ``short_target x equity`` in shorts), outside a band, within Reg T buying power. Buys go
+    to the account's allocation (``concentration`` in its home sector, the rest by index
+    weight; new shorts by index weight); sales and buy-ins are pro rata to holdings.
+    Trades fill at ``prices``.
+    """
+    k = prices.shape[0]
+    accounts.validate(k)
+    _check_vec("index_weights", index_weights, k)
+    _check_vec("prices", prices, k)
+    bought = np.zeros(k)
+    flow = np.zeros(k)
+    a = accounts
+    _rebalance_kernel(a.long, a.short, a.cash, a.short_credit, a.target_leverage, a.short_target,
+                      a.home, index_weights, concentration, buy_speed, sell_speed, band, initial_long,
+                      initial_short_equity, prices, bought, flow)
+    return bought, flow
+
+
+@kernel(margin, impact)
+def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_target, home,
+                      weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
+                      prices, bought, flow):  # pragma: no cover - jitted
+    n_assets = prices.shape[0]
+    for i in range(cash.shape[0]):
+        long_value = 0.0
+        short_value = 0.0
+        for j in range(n_assets):
+            long_value += prices[j] * long[i, j]
+            short_value += prices[j] * short[i, j]
+        eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+        power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
+        trade = margin.leverage_trade(eq, long_value, target_leverage[i] * eq, buy_speed, sell_speed, band, power)
+        power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity
+        short_trade = margin.leverage_trade(eq, short_value, short_target[i] * eq, buy_speed,
+                                            sell_speed, band,
+                                            power_left)
+        if trade == 0.0 and short_trade == 0.0:
+            continue
+        for j in range(n_assets):
+            alloc = (1.0 - concentration) * weights[j] + (concentration if home[i] == j else 0.0)
+            if trade >= 0.0:
+                usd = trade * alloc
+            else:
+                usd = trade * (prices[j] * long[i, j] / long_value)
+            if short_trade >= 0.0:
+                short_usd = short_trade * weights[j]
+            else:
+                short_usd = short_trade * (prices[j] * short[i, j] / short_value)
+            shares = usd / prices[j]
+            short_shares = short_usd / prices[j]
+            long[i, j] += shares
+            short[i, j] += short_shares
+            cash[i] -= usd
+            short_credit[i] += short_usd
+            bought[j] += shares - short_shares
+            flow[j] += usd - short_usd
+
+
+# ----------------------------------------------------------------------------- end of day
+
+def end_of_day(accounts: AccountArrays, rules: np.ndarray, days_per_year: float,
+               prices: np.ndarray) -> np.ndarray:
+    """Accrue a day's interest on debit balances, close calls that are met, and aggregate.
+
+    Also sweeps the short credit of accounts without shorts into cash. Returns the AGG_*
+    vector: debit balances, free credit (margin credit + reserves), interest, long and short
+    value, equity, open calls and the FINRA margin balance (debit + shares borrowed), all $.
+    """
+    k = prices.shape[0]
+    accounts.validate(k)
+    _check_rules(rules, accounts)
+    _check_vec("prices", prices, k)
+    agg = np.zeros(N_AGG)
+    a = accounts
+    _end_of_day_kernel(a.long, a.short, a.cash, a.short_credit, a.reserve, a.call_day,
+                       a.broker_start, rules, days_per_year, prices, agg)
+    return agg
+
+
+@kernel(margin, impact)
+def _end_of_day_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
+                       days_per_year, prices, agg):  # pragma: no cover - jitted
+    n_assets = prices.shape[0]
+    for b in range(broker_start.shape[0] - 1):
+        m_long = rules[b, 0]
+        m_short = rules[b, 1]
+        rate = rules[b, 4]
+        for i in range(broker_start[b], broker_start[b + 1]):
+            long_value = 0.0
+            short_value = 0.0
+            for j in range(n_assets):
+                long_value += prices[j] * long[i, j]
+                short_value += prices[j] * short[i, j]
+            interest = margin.daily_interest(cash[i], rate, days_per_year)
+            cash[i] -= interest
+            if short_value == 0.0:
+                cash[i] += short_credit[i]
+                short_credit[i] = 0.0
+            eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+            if not margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short)):
+                call_day[i] = -1
+            debit = margin.debit_balance(cash[i])
+            agg[0] += debit
+            agg[1] += margin.free_credit(cash[i]) + reserve[i]
+            agg[2] += interest
+            agg[3] += long_value
+            agg[4] += short_value
+            agg[5] += eq
+            agg[6] += call_day[i] >= 0
+            agg[7] += margin.margin_balance(debit, short_value, 0.0)

@@ -1,0 +1,161 @@
+"""Margin arithmetic: the one place where every margin formula lives.
+
+Used by the account calculator, the array kernels (through their numba-compiled twins
+below), the plain-Python reference, the per-investor Mesa agents and the tests.
+Every function is plain Python on floats and, through ``register_jitable``, is compiled
+into the numba kernels that call it: the kernel and the reference run the same source.
+
+Conventions (all amounts in $, rates as fractions):
+
+* ``cash``: the margin account's cash balance; negative = money borrowed from the broker.
+* ``short_credit``: proceeds of short sales, held by the broker against the short (restricted).
+* ``long_value`` / ``short_value``: market value of long positions / of shares borrowed and sold.
+* equity = cash + short_credit + long_value - short_value.
+* A requirement is ``rate_long * long_value + rate_short * short_value`` of equity.
+  Reg T initial: 50% on longs; 150% on shorts, i.e. the proceeds (100%) plus 50% equity,
+  so its equity rate is 0.5. FINRA 4210 maintenance: 25% on longs, 30% on shorts.
+* Margin balance (FINRA "debit balance"): money borrowed plus shares borrowed at market value.
+"""
+
+from __future__ import annotations
+
+from numba.extending import register_jitable
+
+REG_T_INITIAL = 0.50
+"""Reg T initial margin on long purchases (fraction of market value)."""
+REG_T_INITIAL_SHORT = 1.50
+"""Reg T initial margin on short sales: 150% of market value, proceeds included."""
+FINRA_MAINTENANCE = 0.25
+"""FINRA Rule 4210 maintenance floor on long positions."""
+FINRA_MAINTENANCE_SHORT = 0.30
+"""FINRA Rule 4210 maintenance on short positions (stocks at or above $5)."""
+DEFICIT_TOLERANCE = 1e-9
+"""Relative slack below which equity is not treated as short of a requirement (rounding)."""
+
+
+@register_jitable
+def short_equity_rate(initial_short: float) -> float:
+    """Equity rate of a short requirement quoted with proceeds included (150% -> 0.5)."""
+    return initial_short - 1.0
+
+
+@register_jitable
+def equity(cash: float, short_credit: float, long_value: float, short_value: float) -> float:
+    """Account equity in $: what the customer would keep after closing every position."""
+    return cash + short_credit + long_value - short_value
+
+
+@register_jitable
+def requirement(long_value: float, short_value: float, rate_long: float, rate_short: float) -> float:
+    """Equity the rules require, in $: rate_long x long value + rate_short x short value."""
+    return rate_long * long_value + rate_short * short_value
+
+
+@register_jitable
+def debit_balance(cash: float) -> float:
+    """Money borrowed from the broker, in $ (0 when the cash balance is positive)."""
+    return max(-cash, 0.0)
+
+
+@register_jitable
+def free_credit(cash: float) -> float:
+    """Free credit balance of the margin account, in $ (0 when money is borrowed)."""
+    return max(cash, 0.0)
+
+
+@register_jitable
+def margin_balance(borrowed: float, shares_borrowed_value: float, repaid: float = 0.0) -> float:
+    """FINRA margin (debit) balance in $: money borrowed + shares borrowed at market - repaid."""
+    return borrowed + shares_borrowed_value - repaid
+
+
+@register_jitable
+def equity_ratio(equity_usd: float, long_value: float, short_value: float = 0.0) -> float:
+    """Equity as a fraction of gross market value (0 for an empty account)."""
+    gross = long_value + short_value
+    return equity_usd / gross if gross > 0.0 else 0.0
+
+
+@register_jitable
+def call_value(debt: float, maintenance: float) -> float:
+    """Long market value at which equity equals maintenance: debt / (1 - maintenance), in $."""
+    return debt / (1.0 - maintenance)
+
+
+@register_jitable
+def max_drop_before_call(value: float, debt: float, maintenance: float) -> float:
+    """Largest fractional fall of a long position's value before a maintenance call."""
+    return 1.0 - call_value(debt, maintenance) / value
+
+
+@register_jitable
+def buying_power(equity_usd: float, long_value: float, short_value: float,
+                 initial_long: float, initial_short_equity: float) -> float:
+    """New long purchases in $ allowed by Reg T: excess equity over the initial requirement / rate."""
+    excess = equity_usd - requirement(long_value, short_value, initial_long, initial_short_equity)
+    return max(excess, 0.0) / initial_long
+
+
+@register_jitable
+def in_deficit(equity_usd: float, required: float) -> bool:
+    """True when equity is short of the requirement by more than rounding slack."""
+    return equity_usd < required - DEFICIT_TOLERANCE * required
+
+
+@register_jitable
+def liquidation_fraction(equity_usd: float, target_required: float) -> float:
+    """Fraction of every position the broker sells (longs) or buys in (shorts).
+
+    Selling a fraction f at the marked price leaves equity unchanged and scales the
+    requirement by (1 - f), so f = 1 - equity / target restores the target exactly;
+    an account with no positive equity is closed out (f = 1).
+    """
+    if equity_usd <= 0.0 or target_required <= 0.0:
+        return 1.0
+    return min(max(1.0 - equity_usd / target_required, 0.0), 1.0)
+
+
+@register_jitable
+def settle_account(equity_usd: float, maint_required: float, target_required: float,
+                   reserve: float, call_day: int, day: int, deadline_days: int):
+    """Decide what happens to one account at marked prices in one clearing round.
+
+    Returns ``(fraction_to_liquidate, deposit_usd, new_call_day, call_issued)``:
+    an account short of maintenance is called (``call_day`` records the day, once). Meeting
+    the call means restoring the broker's target (``target_required``, the level a
+    liquidation would restore): the investor deposits that from free credit when it can;
+    otherwise the broker liquidates once the call is ``deadline_days`` old, or at once
+    when equity <= 0.
+    """
+    deficit = in_deficit(equity_usd, maint_required)
+    issued = deficit and call_day < 0
+    new_call_day = day if issued else call_day
+    shortfall = target_required - equity_usd
+    deposit = shortfall if (deficit and reserve >= shortfall) else 0.0
+    due = deficit and deposit == 0.0 and (day - new_call_day >= deadline_days or equity_usd <= 0.0)
+    fraction = liquidation_fraction(equity_usd, target_required) if due else 0.0
+    return fraction, deposit, new_call_day, issued
+
+
+@register_jitable
+def leverage_trade(equity_usd: float, long_value: float, target_value: float, buy_speed: float,
+                   sell_speed: float, band: float, buying_power_usd: float) -> float:
+    """Voluntary trade in $ (positive = buy) of a leverage-targeting investor.
+
+    The investor closes ``buy_speed`` (when under target) or ``sell_speed`` (when over) of
+    the gap between ``long_value`` and ``target_value`` once it exceeds ``band`` x equity, and
+    never buys beyond Reg T buying power. Rising prices raise equity, hence the target: they
+    buy into strength; falling prices push leverage up and, slowly, they sell into weakness.
+    """
+    gap = target_value - long_value
+    if equity_usd <= 0.0 or abs(gap) <= band * equity_usd:
+        return 0.0
+    if gap > 0.0:
+        return min(buy_speed * gap, buying_power_usd)
+    return sell_speed * gap
+
+
+@register_jitable
+def daily_interest(cash: float, annual_rate: float, days_per_year: float) -> float:
+    """Interest charged for one trading day on the debit balance, in $."""
+    return debit_balance(cash) * annual_rate / days_per_year

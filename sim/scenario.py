@@ -1,0 +1,401 @@
+"""Scenarios: TOML files loaded into validated, typed, hashable objects.
+
+A scenario is everything a run depends on except the seed. Every field has a type and an
+allowed range; anything else (unknown field, wrong type, NaN, out of range, inconsistent
+rules such as maintenance above initial margin) raises :class:`ScenarioError` with one line
+naming the field and what is allowed. Nothing is clamped silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from sim import margin
+
+
+class ScenarioError(ValueError):
+    """An invalid scenario value; the message is one line naming the field."""
+
+
+def _spec(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+          hi_open: bool = False, choices: tuple[str, ...] | None = None, unit: str = "",
+          length: tuple[int, int] | None = None, doc: str = "") -> dict[str, Any]:
+    return {"lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open, "choices": choices,
+            "unit": unit, "length": length, "doc": doc}
+
+
+def _field(default: Any, **kw: Any) -> Any:
+    """A dataclass field with its validation spec in the metadata."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=_spec(**kw))
+    return field(default=default, metadata=_spec(**kw))
+
+
+@dataclass
+class Meta:
+    """Name and description; not used by the model."""
+    name: str = _field("unnamed", doc="scenario name")
+    description: str = _field("", doc="what the scenario represents and where its numbers come from")
+
+
+@dataclass
+class Simulation:
+    """Length and resolution of a run."""
+    days: int = _field(252, lo=1, hi=100_000, unit="trading days")
+    substeps: int = _field(4, lo=1, hi=390, unit="intraday substeps per day")
+    max_clearing_rounds: int = _field(200, lo=1, hi=100_000, unit="rounds per substep")
+    days_per_year: float = _field(252.0, lo=1.0, hi=366.0, unit="trading days per year")
+
+
+@dataclass
+class Market:
+    """Assets (sectors), their index weights and the fundamental factor model."""
+    assets: list[str] = _field(["market"], length=(1, 64), doc="asset (sector) names")
+    weights: list[float] = _field([1.0], lo=0.0, hi=1.0, lo_open=True, length=(1, 64),
+                             doc="index (market-cap) weights, summing to 1")
+    betas: list[float] = _field([], lo=0.0, hi=5.0, length=(0, 64),
+                                doc="loading of each asset on the market factor and on index gaps; "
+                                    "empty = all 1")
+    initial_price: float = _field(100.0, lo=0.0, hi=1e9, lo_open=True, unit="$ per share")
+    market_cap_usd: float = _field(6.5e13, lo=0.0, hi=1e16, lo_open=True, unit="$")
+    fundamental_drift: float = _field(0.0003, lo=-0.05, hi=0.05, unit="log return per day")
+    fundamental_vol: float = _field(0.01, lo=0.0, hi=0.2, unit="daily log-return std")
+    correlation: float = _field(0.6, lo=0.0, hi=1.0, doc="pairwise correlation of sector fundamentals")
+    vol_ewma_lambda: float = _field(0.94, lo=0.0, hi=1.0, hi_open=True, doc="EWMA decay of realized vol")
+
+
+@dataclass
+class Impact:
+    """Price impact of net dollar order flow on the log price."""
+    model: str = _field("linear", choices=("linear", "sqrt"))
+    multiplier: float = _field(5.0, lo=0.0, hi=1000.0,
+                          doc="linear: dlogP = multiplier x flow / sector market cap (Gabaix-Koijen M)")
+    sqrt_y: float = _field(0.7, lo=0.0, hi=100.0, doc="sqrt: dlogP = Y x sigma x sqrt(|flow| / ADV)")
+    adv_fraction: float = _field(0.011, lo=0.0, hi=1.0, lo_open=True, unit="daily volume / market cap")
+    transient_fraction: float = _field(0.0, lo=0.0, hi=1.0, doc="share of each impact that decays")
+    transient_halflife: float = _field(4.0, lo=0.0, hi=1e6, lo_open=True, unit="substeps")
+    thinning_elasticity: float = _field(0.0, lo=0.0, hi=10.0,
+                                   doc="impact x (realized/reference vol)^e above the reference; 0 = off")
+    reference_vol: float = _field(0.01, lo=0.0, hi=1.0, lo_open=True, unit="daily vol")
+    max_thinning: float = _field(4.0, lo=1.0, hi=100.0,
+                                 doc="cap on the thinning factor: depth never falls below 1/max_thinning")
+
+
+@dataclass
+class Liquidity:
+    """The liquidity side: value traders and noise traders (dollar demand, fraction of cap)."""
+    value_intensity: float = _field(0.02, lo=0.0, hi=100.0,
+                               unit="fraction of sector cap bought per day per unit log mispricing")
+    noise_vol: float = _field(0.001, lo=0.0, hi=1.0, unit="daily std of noise demand change, fraction of cap")
+    noise_reversion: float = _field(0.2, lo=0.0, hi=1.0, unit="fraction of noise demand unwound per day")
+
+
+@dataclass
+class Margin:
+    """Margin investors: size of the book (scaled to FINRA totals), rules and behaviour."""
+    accounts: int = _field(100_000, lo=1, hi=100_000_000)
+    margin_debt_usd: float = _field(1.0e12, lo=0.0, hi=1e15, lo_open=True,
+                               unit="$ debit balances at day 0 (FINRA)")
+    free_credit_usd: float = _field(4.0e11, lo=0.0, hi=1e15, unit="$ free credit balances at day 0 (FINRA)")
+    initial_margin: float = _field(margin.REG_T_INITIAL, lo=0.05, hi=1.0, doc="Reg T initial margin, longs")
+    initial_margin_short: float = _field(margin.REG_T_INITIAL_SHORT, lo=1.05, hi=2.0,
+                                    doc="Reg T initial margin on shorts, proceeds included")
+    maintenance: float = _field(margin.FINRA_MAINTENANCE, lo=margin.FINRA_MAINTENANCE, hi=1.0,
+                           hi_open=True, doc="FINRA 4210 maintenance floor, longs")
+    maintenance_short: float = _field(margin.FINRA_MAINTENANCE_SHORT, lo=margin.FINRA_MAINTENANCE_SHORT,
+                                 hi=1.0, doc="maintenance on shorts")
+    benchmark_rate: float = _field(0.04, lo=-0.05, hi=1.0, unit="annual rate")
+    leverage_mean: float = _field(1.5, lo=1.0, hi=20.0, lo_open=True, unit="gross long value / equity")
+    leverage_dispersion: float = _field(4.0, lo=0.1, hi=1e4, doc="Beta concentration of target leverage")
+    leverage_drift: float = _field(0.15, lo=0.0, hi=2.0, doc="log-std of day-0 leverage around target")
+    short_fraction: float = _field(0.05, lo=0.0, hi=1.0, doc="share of accounts that also hold shorts")
+    short_leverage: float = _field(0.3, lo=0.0, hi=5.0, unit="short value / equity, short sellers")
+    concentration: float = _field(0.5, lo=0.0, hi=1.0, doc="share of each account in its home sector")
+    buy_speed: float = _field(0.2, lo=0.0, hi=1.0, unit="fraction of a leverage shortfall bought per day")
+    sell_speed: float = _field(0.05, lo=0.0, hi=1.0,
+                               unit="fraction of a leverage excess sold per day (voluntarily)")
+    rebalance_band: float = _field(0.02, lo=0.0, hi=10.0, unit="no-trade band, fraction of equity")
+    call_deadline_days: int = _field(2, lo=0, hi=30, unit="trading days to meet a call")
+    wealth_sigma: float = _field(1.0, lo=0.0, hi=5.0, doc="log-std of account equity (lognormal)")
+
+
+@dataclass
+class Broker:
+    """One broker's house rules; accounts are split between brokers by ``share``."""
+    name: str = _field("broker")
+    share: float = _field(1.0, lo=0.0, hi=1.0, lo_open=True, doc="fraction of accounts")
+    house_maintenance: float = _field(0.30, lo=margin.FINRA_MAINTENANCE, hi=1.0, hi_open=True)
+    house_maintenance_short: float = _field(0.30, lo=margin.FINRA_MAINTENANCE_SHORT, hi=1.0)
+    interest_spread: float = _field(0.02, lo=0.0, hi=1.0, unit="annual spread over the benchmark")
+    liquidate_to: str = _field("maintenance", choices=("maintenance", "initial"))
+    liquidation_buffer: float = _field(0.05, lo=0.0, hi=0.5, doc="liquidate to rule + buffer")
+
+
+@dataclass
+class Event:
+    """A scheduled event: a gap in prices or fundamentals on one asset or the whole index."""
+    day: int = _field(0, lo=0, hi=100_000, unit="trading day (0-based)")
+    kind: str = _field("price_gap", choices=("price_gap", "fundamental_gap"))
+    target: str = _field("index", doc="'index' or an asset name")
+    size: float = _field(-0.10, lo=-0.999999, hi=10.0, unit="fractional change")
+
+
+@dataclass
+class Scenario:
+    """A complete, validated scenario."""
+    meta: Meta = field(default_factory=Meta)
+    simulation: Simulation = field(default_factory=Simulation)
+    market: Market = field(default_factory=Market)
+    impact: Impact = field(default_factory=Impact)
+    liquidity: Liquidity = field(default_factory=Liquidity)
+    margin: Margin = field(default_factory=Margin)
+    brokers: list[Broker] = field(default_factory=lambda: [Broker()])
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.market.assets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """Stable SHA-256 (first 16 hex digits) of the resolved scenario."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_LIST_SECTIONS = {"brokers": Broker, "events": Event}
+_SECTION_TYPES = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
+                  "liquidity": Liquidity, "margin": Margin}
+
+
+def _range_text(spec: dict[str, Any]) -> str:
+    if spec["choices"]:
+        return "one of " + ", ".join(repr(c) for c in spec["choices"])
+    lo, hi = spec["lo"], spec["hi"]
+    left = "(" if spec["lo_open"] else "["
+    right = ")" if spec["hi_open"] else "]"
+    unit = f" ({spec['unit']})" if spec["unit"] else ""
+    return f"in {left}{lo:g}, {hi:g}{right}{unit}"
+
+
+def _check_number(path: str, value: Any, kind: type, spec: dict[str, Any]) -> float | int:
+    what = "an integer" if kind is int else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{path} = {value!r}: must be {what} {_range_text(spec)}")
+    if kind is int and not isinstance(value, int):
+        raise ScenarioError(f"{path} = {value!r}: must be an integer {_range_text(spec)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(f"{path} = {value!r}: must be a finite number {_range_text(spec)}")
+    lo, hi = spec["lo"], spec["hi"]
+    bad_lo = lo is not None and (value <= lo if spec["lo_open"] else value < lo)
+    bad_hi = hi is not None and (value >= hi if spec["hi_open"] else value > hi)
+    if bad_lo or bad_hi:
+        raise ScenarioError(f"{path} = {value!r}: must be {_range_text(spec)}")
+    return float(value) if kind is float else int(value)
+
+
+def _check_value(path: str, value: Any, ftype: Any, spec: dict[str, Any]) -> Any:
+    if ftype in (int, float):
+        return _check_number(path, value, ftype, spec)
+    if ftype is str:
+        if not isinstance(value, str):
+            raise ScenarioError(f"{path} = {value!r}: must be a string"
+                                + (f" {_range_text(spec)}" if spec["choices"] else ""))
+        if spec["choices"] and value not in spec["choices"]:
+            raise ScenarioError(f"{path} = {value!r}: must be {_range_text(spec)}")
+        return value
+    if get_origin(ftype) is list:
+        (item_type,) = get_args(ftype)
+        lo_n, hi_n = spec["length"] or (0, 10**9)
+        if not isinstance(value, list) or not lo_n <= len(value) <= hi_n:
+            raise ScenarioError(f"{path} = {value!r}: must be a list of {lo_n} to {hi_n} items")
+        item_spec = dict(spec, length=None)
+        return [_check_value(f"{path}[{i}]", v, item_type, item_spec) for i, v in enumerate(value)]
+    raise TypeError(f"unsupported field type {ftype!r}")  # pragma: no cover - schema bug
+
+
+def _build(cls: type, data: Any, path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path} = {data!r}: must be a table of fields")
+    fields = {fl.name: fl for fl in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ScenarioError(f"{path}.{unknown[0]}: unknown field; allowed: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        fl = fields[name]
+        ftype = get_type_hints(cls)[name]
+        kwargs[name] = _check_value(f"{path}.{name}", value, ftype, dict(fl.metadata))
+    return cls(**kwargs)
+
+
+def from_dict(data: dict[str, Any]) -> Scenario:
+    """Validate a nested dict (as read from TOML) into a :class:`Scenario`."""
+    if not isinstance(data, dict):
+        raise ScenarioError("scenario: must be a table of sections")
+    allowed = list(_SECTION_TYPES) + list(_LIST_SECTIONS)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: unknown section; allowed: {', '.join(allowed)}")
+    kwargs: dict[str, Any] = {}
+    for name, cls in _SECTION_TYPES.items():
+        if name in data:
+            kwargs[name] = _build(cls, data[name], name)
+    for name, cls in _LIST_SECTIONS.items():
+        if name in data:
+            items = data[name]
+            if not isinstance(items, list) or (name == "brokers" and not 1 <= len(items) <= 64):
+                raise ScenarioError(f"{name}: must be a list of tables"
+                                    + (" (1 to 64 brokers)" if name == "brokers" else ""))
+            kwargs[name] = [_build(cls, item, f"{name}[{i}]") for i, item in enumerate(items)]
+    scenario = Scenario(**kwargs)
+    _check_consistency(scenario)
+    return scenario
+
+
+def _check_consistency(s: Scenario) -> None:
+    """Rules that involve more than one field."""
+    m, mk = s.margin, s.market
+    if len(mk.weights) != len(mk.assets):
+        raise ScenarioError(f"market.weights: must have one weight per asset ({len(mk.assets)}), "
+                            f"got {len(mk.weights)}")
+    if mk.betas and len(mk.betas) != len(mk.assets):
+        raise ScenarioError(f"market.betas: must be empty (all 1) or have one beta per asset "
+                            f"({len(mk.assets)}), got {len(mk.betas)}")
+    if len(set(mk.assets)) != len(mk.assets) or "index" in mk.assets:
+        raise ScenarioError("market.assets: names must be distinct and not 'index'")
+    if abs(sum(mk.weights) - 1.0) > 1e-9:
+        raise ScenarioError(f"market.weights: must sum to 1 (got {sum(mk.weights):.12g})")
+    if m.maintenance > m.initial_margin:
+        raise ScenarioError(f"margin.maintenance = {m.maintenance:g}: must be <= margin.initial_margin "
+                            f"({m.initial_margin:g}), in [0.25, {m.initial_margin:g}]")
+    if m.maintenance_short > m.initial_margin_short - 1.0:
+        raise ScenarioError(f"margin.maintenance_short = {m.maintenance_short:g}: must be <= "
+                            f"margin.initial_margin_short - 1 ({m.initial_margin_short - 1:g})")
+    max_lev = 1.0 / m.initial_margin
+    if not m.leverage_mean < max_lev:
+        raise ScenarioError(f"margin.leverage_mean = {m.leverage_mean:g}: must be in (1, {max_lev:g}) "
+                            f"(Reg T buying power at initial_margin {m.initial_margin:g})")
+    gain = s.impact.multiplier * s.impact.max_thinning * s.liquidity.value_intensity / s.simulation.substeps
+    if s.impact.model == "linear" and gain >= 1.0:
+        limit = s.simulation.substeps / (s.impact.multiplier * s.impact.max_thinning)
+        raise ScenarioError(f"liquidity.value_intensity = {s.liquidity.value_intensity:g}: must be < {limit:g} "
+                            "(substeps / (impact.multiplier x impact.max_thinning)), or value traders overshoot "
+                            "the fundamental every substep")
+    shares = sum(b.share for b in s.brokers)
+    if abs(shares - 1.0) > 1e-9:
+        raise ScenarioError(f"brokers.share: must sum to 1 over brokers (got {shares:.12g})")
+    if len({b.name for b in s.brokers}) != len(s.brokers):
+        raise ScenarioError("brokers.name: broker names must be distinct")
+    for i, b in enumerate(s.brokers):
+        if b.house_maintenance < m.maintenance:
+            raise ScenarioError(f"brokers[{i}].house_maintenance = {b.house_maintenance:g}: must be in "
+                                f"[{m.maintenance:g}, 1) (not below margin.maintenance)")
+        if b.house_maintenance_short < m.maintenance_short:
+            raise ScenarioError(f"brokers[{i}].house_maintenance_short = {b.house_maintenance_short:g}: "
+                                f"must be in [{m.maintenance_short:g}, 1] (not below margin.maintenance_short)")
+        if b.house_maintenance * max_lev >= 1.0:
+            raise ScenarioError(f"brokers[{i}].house_maintenance = {b.house_maintenance:g}: must be "
+                                f"below margin.initial_margin ({m.initial_margin:g}) so Reg T positions "
+                                "start above maintenance")
+    for i, e in enumerate(s.events):
+        if e.target != "index" and e.target not in mk.assets:
+            raise ScenarioError(f"events[{i}].target = {e.target!r}: must be 'index' or one of "
+                                + ", ".join(repr(a) for a in mk.assets))
+        if e.target == "index" and mk.betas and min(1.0 + b * e.size for b in mk.betas) <= 0.0:
+            raise ScenarioError(f"events[{i}].size = {e.size:g}: must be > -1 / max(market.betas) "
+                                f"({-1.0 / max(mk.betas):g}) so every asset's price stays positive")
+        if e.day >= s.simulation.days:
+            raise ScenarioError(f"events[{i}].day = {e.day}: must be in [0, {s.simulation.days - 1}] "
+                                "(simulation.days)")
+
+
+# ---------------------------------------------------------------------------- loading
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped in ``sim/scenarios``."""
+    root = resources.files("sim") / "scenarios"
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def read_toml(name_or_path: str) -> dict[str, Any]:
+    """Read a built-in scenario by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if name_or_path.endswith(".toml") or path.exists():
+        if not path.is_file():
+            raise ScenarioError(f"scenario file {name_or_path!r}: not found")
+        text = path.read_text()
+    else:
+        if name_or_path not in builtin_names():
+            raise ScenarioError(f"scenario {name_or_path!r}: unknown; built-in scenarios: "
+                                + ", ".join(builtin_names()) + " (or a path to a .toml file)")
+        text = (resources.files("sim") / "scenarios" / f"{name_or_path}.toml").read_text()
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"scenario {name_or_path!r}: invalid TOML: {exc}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``section.field=value`` (value in TOML syntax; bare words are strings)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: must look like section.field=value")
+    key, raw = text.split("=", 1)
+    parts = key.strip().split(".")
+    if len(parts) < 2 or not all(parts):
+        raise ScenarioError(f"--set {text!r}: key must be section.field or list.INDEX.field")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts, value
+
+
+def apply_override(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set one (possibly nested) field of the raw scenario dict."""
+    key = ".".join(parts)
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(f"--set {key}: index {part!r} must be in [0, {len(node) - 1}]")
+            node = node[int(part)]
+        else:
+            if depth == 0 and part not in _SECTION_TYPES and part not in _LIST_SECTIONS:
+                raise ScenarioError(f"--set {key}: unknown section {part!r}; allowed: "
+                                    + ", ".join(list(_SECTION_TYPES) + list(_LIST_SECTIONS)))
+            if part not in node:
+                node[part] = [Broker().__dict__.copy()] if part == "brokers" else (
+                    [] if part in _LIST_SECTIONS else {})
+            node = node[part]
+    if isinstance(node, list):
+        raise ScenarioError(f"--set {key}: name an item, e.g. {parts[0]}.0.{parts[-1]}")
+    node[parts[-1]] = value
+
+
+def load(name_or_path: str, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, override and validate a scenario; raises :class:`ScenarioError` on bad input."""
+    data = read_toml(name_or_path)
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(data, parts, value)
+    return from_dict(data)
+
+
+def coerce(scenario: Scenario | str | dict[str, Any]) -> Scenario:
+    """Accept a Scenario, a built-in name/path, or a raw dict, and return a validated Scenario."""
+    if isinstance(scenario, Scenario):
+        return from_dict(scenario.to_dict())
+    if isinstance(scenario, str):
+        return load(scenario)
+    return from_dict(scenario)

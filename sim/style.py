@@ -1,0 +1,24 @@
+"""One figure style for every plot: colour-blind-safe palette (Okabe-Ito), labelled units."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PALETTE = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+CYCLE = [PALETTE[c] for c in ("blue", "vermillion", "green", "orange", "purple", "sky", "black")]
+
+
+def apply() -> None:
+    """Set matplotlib's defaults to the project style."""
+    plt.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 130, "font.size": 9, "axes.titlesize": 10,
+        "axes.labelsize": 9, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
+        "legend.frameon": False, "legend.fontsize": 8,
+    })

@@ -1,0 +1,198 @@
+"""The numba kernels against the plain-Python reference, and their known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim import kernels, reference
+from sim.impact import LINEAR, SQRT, log_impact
+from tests.conftest import random_book
+
+ARRAY_FIELDS = ("long", "short", "cash", "short_credit", "reserve", "call_day")
+
+
+def _rules(rng, n_brokers):
+    maint = rng.uniform(0.25, 0.45, n_brokers)
+    maint_s = rng.uniform(0.30, 0.45, n_brokers)
+    return np.column_stack([maint, maint_s, maint + rng.uniform(0, 0.2, n_brokers),
+                            maint_s + rng.uniform(0, 0.2, n_brokers), rng.uniform(0.0, 0.1, n_brokers)])
+
+
+def assert_books_equal(a, b, rel=1e-12):
+    for name in ARRAY_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        np.testing.assert_allclose(x, y, rtol=rel, atol=1e-12 * max(1.0, float(np.abs(y).max(initial=0))),
+                                   err_msg=name)
+
+
+def run_both_clear(book, rules, day, deadline, log_base, flow, model, coef, adv, max_rounds):
+    ref_accounts = reference.accounts_from_arrays(book.copy())
+    f_kernel, f_ref = flow.copy(), flow.copy()
+    out_k = kernels.clear(book, rules, day, deadline, log_base, f_kernel, model, coef, adv, max_rounds)
+    out_r = reference.clear(ref_accounts, rules, day, deadline, log_base, f_ref, model, coef, adv, max_rounds)
+    return out_k, out_r, f_kernel, f_ref, reference.arrays_from_accounts(ref_accounts, len(rules))
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 5),
+       n_brokers=st.integers(1, 4), shock=st.floats(-0.6, 0.3), model=st.sampled_from([LINEAR, SQRT]),
+       depth=st.floats(1e1, 1e6), deadline=st.integers(0, 3), max_rounds=st.integers(1, 60))
+def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, depth, deadline, max_rounds):
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(5, 200, k)
+    book = random_book(rng, n, k, n_brokers, price=price)
+    rules = _rules(rng, n_brokers)
+    log_base = np.log(price * (1 + shock))
+    coef = np.full(k, 5.0 / depth) if model == LINEAR else np.full(k, 0.7 * 0.02)
+    adv = np.full(k, depth)
+    flow = rng.normal(0, depth * 0.01, k)
+    out_k, out_r, f_k, f_r, ref_book = run_both_clear(book, rules, 4, deadline, log_base, flow, model, coef,
+                                                      adv, max_rounds)
+    for name in ("prices", "sold_shares", "sold_usd", "bought_usd", "stats"):
+        np.testing.assert_allclose(getattr(out_k, name), getattr(out_r, name), rtol=1e-12, atol=1e-9,
+                                   err_msg=name)
+    np.testing.assert_allclose(f_k, f_r, rtol=1e-12, atol=1e-9)
+    assert_books_equal(book, ref_book)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 5),
+       n_brokers=st.integers(1, 3), move=st.floats(-0.4, 0.4), conc=st.floats(0, 1),
+       buy=st.floats(0, 1), sell=st.floats(0, 1), band=st.floats(0, 0.2))
+def test_rebalance_kernel_equals_reference(seed, n, k, n_brokers, move, conc, buy, sell, band):
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(5, 200, k)
+    book = random_book(rng, n, k, n_brokers, price=price, max_leverage=2.5)
+    weights = rng.dirichlet(np.ones(k))
+    p = price * (1 + move)
+    ref_accounts = reference.accounts_from_arrays(book.copy())
+    bk, fk = kernels.rebalance(book, weights, conc, buy, sell, band, 0.5, 0.5, p)
+    br, fr = reference.rebalance(ref_accounts, weights, conc, buy, sell, band, 0.5, 0.5, p)
+    np.testing.assert_allclose(bk, br, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(fk, fr, rtol=1e-12, atol=1e-6)
+    assert_books_equal(book, reference.arrays_from_accounts(ref_accounts, n_brokers))
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 4), n_brokers=st.integers(1, 3))
+def test_end_of_day_kernel_equals_reference(seed, n, k, n_brokers):
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(5, 200, k)
+    book = random_book(rng, n, k, n_brokers, price=price)
+    rules = _rules(rng, n_brokers)
+    ref_accounts = reference.accounts_from_arrays(book.copy())
+    ak = kernels.end_of_day(book, rules, 252.0, price * 0.9)
+    ar = reference.end_of_day(ref_accounts, rules, 252.0, price * 0.9)
+    np.testing.assert_allclose(ak, ar, rtol=1e-12)
+    assert_books_equal(book, reference.arrays_from_accounts(ref_accounts, n_brokers))
+
+
+# ----------------------------------------------------------------- known answers
+
+def _one_account(lev: float, equity: float = 100.0, price: float = 100.0, reserve: float = 0.0):
+    shares = lev * equity / price
+    return kernels.AccountArrays(
+        long=np.array([[shares]]), short=np.zeros((1, 1)), cash=np.array([-(lev - 1) * equity]),
+        short_credit=np.zeros(1), reserve=np.array([reserve]), call_day=np.array([-1], dtype=np.int64),
+        target_leverage=np.array([lev]), short_target=np.zeros(1), home=np.zeros(1, dtype=np.int64),
+        broker_start=np.array([0, 1], dtype=np.int64))
+
+
+RULES = np.array([[0.30, 0.30, 0.35, 0.35, 0.05]])
+
+
+def test_no_impact_liquidation_restores_target_in_one_round():
+    # 2x account, price falls 30%: equity 40 on 140 of stock -> 28.6% < 30%: liquidate to 35%
+    book = _one_account(2.0)
+    out = kernels.clear(book, RULES, 0, 0, np.log([70.0]), np.zeros(1), LINEAR, np.zeros(1), np.ones(1), 10)
+    lv = book.long[0, 0] * 70.0
+    eq = book.cash[0] + lv
+    assert eq == pytest.approx(40.0)
+    assert eq == pytest.approx(0.35 * lv, rel=1e-12)
+    assert out.sold_usd[0] == pytest.approx(140.0 - 40.0 / 0.35)
+    assert out.stats[kernels.STAT_CALLS] == 1 and out.stats[kernels.STAT_LIQUIDATIONS] == 1
+    assert out.converged and out.rounds == 2
+
+
+def test_deposit_instead_of_sale_when_free_credit_covers_it():
+    book = _one_account(2.0, reserve=1_000.0)
+    out = kernels.clear(book, RULES, 0, 0, np.log([70.0]), np.zeros(1), LINEAR, np.zeros(1), np.ones(1), 10)
+    assert out.sold_usd[0] == 0.0
+    assert out.stats[kernels.STAT_DEPOSITS] == pytest.approx(0.35 * 140.0 - 40.0)
+    assert book.reserve[0] == pytest.approx(1_000.0 - (0.35 * 140.0 - 40.0))
+
+
+def test_negative_equity_becomes_broker_loss():
+    # 2x account, price falls 60%: equity -20 -> closed out; reserve 5 pays part, broker loses 15
+    book = _one_account(2.0, reserve=5.0)
+    out = kernels.clear(book, RULES, 0, 3, np.log([40.0]), np.zeros(1), LINEAR, np.zeros(1), np.ones(1), 10)
+    assert out.stats[kernels.STAT_LOSSES] == pytest.approx(15.0)
+    assert book.long[0, 0] == 0.0 and book.cash[0] == 0.0 and book.reserve[0] == 0.0
+
+
+def test_short_squeeze_forces_buy_in():
+    # short $50 of stock on $100 equity (cash 100, proceeds 50); price doubles -> equity 50 < 30% of 100?
+    # no: 50 >= 30. Price x3.5 -> short value 175, equity -25 -> closed out with a buy-in.
+    book = _one_account(1.0)
+    book.long[:] = 0.0
+    book.cash[:] = 100.0
+    book.short[:] = 0.5
+    book.short_credit[:] = 50.0
+    out = kernels.clear(book, RULES, 0, 0, np.log([200.0]), np.zeros(1), LINEAR, np.zeros(1), np.ones(1), 10)
+    assert out.bought_usd[0] == 0.0
+    out = kernels.clear(book, RULES, 0, 0, np.log([290.0]), np.zeros(1), LINEAR, np.zeros(1), np.ones(1), 10)
+    # equity 100 + 50 - 145 = 5 < 0.30 x 145: buy in to 35%
+    assert out.bought_usd[0] == pytest.approx(145.0 - 5.0 / 0.35)
+    assert out.sold_shares[0] < 0.0
+
+
+def test_cascade_converges_to_a_fixed_point_with_no_deficit():
+    # Identical accounts liquidated exactly to maintenance (no buffer): every round's sales push
+    # the price down and call them again; rounds shrink geometrically to a fixed point where
+    # no account is short of maintenance and the price is exactly the impact of what was sold.
+    n = 1000
+    book = kernels.AccountArrays(
+        long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
+        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
+        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+    cap = 2e5 * 100  # market value
+    coef = np.array([5.0 / cap])
+    flow = np.zeros(1)
+    tight = np.array([[0.30, 0.30, 0.30, 0.30, 0.05]])
+    out = kernels.clear(book, tight, 0, 0, np.log([70.0]), flow, LINEAR, coef, np.ones(1), 500)
+    assert out.converged and out.rounds > 5
+    price = out.prices[0]
+    assert price == pytest.approx(70.0 * math.exp(log_impact(flow[0], LINEAR, coef[0], 1.0)), rel=1e-14)
+    lv = book.long[:, 0] * price
+    eq = book.cash + lv
+    assert np.all(eq >= 0.30 * lv * (1 - 1e-9))
+    assert flow[0] == pytest.approx(-out.sold_usd[0], rel=1e-12)
+
+
+def test_round_cap_is_reported_not_silent():
+    n = 1000
+    book = kernels.AccountArrays(
+        long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
+        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
+        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+    out = kernels.clear(book, RULES, 0, 0, np.log([70.0]), np.zeros(1), LINEAR, np.array([5.0 / 2e7]),
+                        np.ones(1), 1)
+    assert not out.converged and out.rounds == 1
+
+
+def test_public_functions_reject_bad_shapes(rng):
+    book = random_book(rng, 10, 2, 1, price=np.array([10.0, 20.0]))
+    with pytest.raises(ValueError, match="accounts.long"):
+        kernels.clear(book, RULES, 0, 0, np.zeros(3), np.zeros(3), LINEAR, np.zeros(3), np.ones(3), 5)
+    with pytest.raises(ValueError, match="flow"):
+        kernels.clear(book, RULES, 0, 0, np.zeros(2), np.zeros(3), LINEAR, np.zeros(2), np.ones(2), 5)
+    with pytest.raises(ValueError, match="rules"):
+        kernels.clear(book, np.zeros((2, 5)), 0, 0, np.zeros(2), np.zeros(2), LINEAR, np.zeros(2), np.ones(2), 5)
+    with pytest.raises(ValueError, match="max_rounds"):
+        kernels.clear(book, RULES, 0, 0, np.zeros(2), np.zeros(2), LINEAR, np.zeros(2), np.ones(2), 0)
+    bad = book.copy()
+    bad.cash = bad.cash.astype(np.float32)
+    with pytest.raises(ValueError, match="accounts.cash"):
+        kernels.end_of_day(bad, RULES, 252.0, np.ones(2))
