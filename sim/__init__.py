@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from sim.scenario import Scenario, ScenarioError, load  # noqa: E402
-from sim.simulate import SimulationResult, simulate  # noqa: E402
+from sim.scenario import Scenario, ScenarioError, load
+from sim.simulate import SimulationResult, simulate
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "simulate"]

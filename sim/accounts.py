@@ -3,9 +3,11 @@
 Each simulated account stands for many real ones: equities are lognormal, then scaled so
 that the book's margin balance (debit balances + shares borrowed) equals
 ``margin.margin_debt_usd`` and its free credit equals ``margin.free_credit_usd`` exactly on
-day 0. Target leverage is Beta-distributed between 1 and the Reg T maximum (1 / initial
-margin) with the scenario's mean; day-0 leverage scatters around the target (logit-normal,
-so it stays inside (1, 97% of the house call level) without piling up at a bound).
+day 0. Leverage is Beta-distributed between 1 and the Reg T maximum (1 / initial margin)
+with the scenario's mean, then scattered (logit-normal, ``margin.leverage_drift``) inside
+(1, 97% of the house call level) without piling up at a bound: the tail above Reg T stands
+for accounts that got there through losses. Each account's target leverage is its day-0
+leverage, so day 0 is an equilibrium: nothing trades until prices move.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def broker_rules(scenario: Scenario) -> np.ndarray:
 
 def broker_sizes(n: int, brokers: list[Broker]) -> np.ndarray:
     """Accounts per broker: shares of n rounded, the last broker taking the remainder."""
-    sizes = [int(round(b.share * n)) for b in brokers[:-1]]
+    sizes = [round(b.share * n) for b in brokers[:-1]]
     sizes.append(n - sum(sizes))
     if sizes[-1] < 0:
         raise ScenarioError("brokers.share: shares leave no accounts for the last broker")
@@ -62,7 +64,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
 
     max_lev = 1.0 / m.initial_margin
     mean_u = (m.leverage_mean - 1.0) / (max_lev - 1.0)
-    target = 1.0 + (max_lev - 1.0) * rng.beta(mean_u * m.leverage_dispersion,
+    centre = 1.0 + (max_lev - 1.0) * rng.beta(mean_u * m.leverage_dispersion,
                                               (1.0 - mean_u) * m.leverage_dispersion, n)
     is_short = rng.random(n) < m.short_fraction
     short_target = np.where(is_short, m.short_leverage, 0.0)
@@ -72,7 +74,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
         raise ScenarioError("margin.short_leverage: with these maintenance rates short sellers start "
                             "in a margin call; must be below (1 - house_maintenance) / "
                             "house_maintenance_short")
-    lev0 = _squash(np.ones(n), hi, np.minimum(target, hi), m.leverage_drift * rng.standard_normal(n))
+    lev0 = _squash(np.ones(n), hi, np.minimum(centre, hi), m.leverage_drift * rng.standard_normal(n))
     equity = rng.lognormal(0.0, m.wealth_sigma, n)
     home = rng.choice(k, size=n, p=weights).astype(np.int64)
     alloc = (1.0 - m.concentration) * weights[None, :] + m.concentration * np.eye(k)[home]
@@ -97,7 +99,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
         short_credit=short_value.copy(),
         reserve=reserve,
         call_day=np.full(n, -1, dtype=np.int64),
-        target_leverage=target,
+        target_leverage=lev0.copy(),
         short_target=short_target,
         home=home,
         broker_start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),

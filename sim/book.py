@@ -32,11 +32,13 @@ class KernelBook:
         for b, broker in enumerate(scenario.brokers):
             MarginBook(model, b, broker.name, accounts, rules)
 
-    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float, sell_speed: float,
-                  band: float, initial_long: float, initial_short_equity: float):
+    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
+                  sell_speed: float, band: float, initial_long: float,
+                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = self.model.agents_by_type[MarginBook].map(
-            "rebalance", prices, weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity)
+            "rebalance", prices, weights, concentration, buy_speed, sell_speed, band, initial_long,
+            initial_short_equity)
         return _sum_pairs(parts, prices.shape[0])
 
     def clear(self, *args) -> ClearingResult:
@@ -61,8 +63,9 @@ class AgentBook:
         self.investors = reference.accounts_from_arrays(accounts, make=lambda: MarginInvestor(model))
         self.by_broker = [[a for a in self.investors if a.broker == b] for b in range(self.n_brokers)]
 
-    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float, sell_speed: float,
-                  band: float, initial_long: float, initial_short_equity: float):
+    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
+                  sell_speed: float, band: float, initial_long: float,
+                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = [reference.rebalance(group, weights, concentration, buy_speed, sell_speed, band, initial_long,
                                      initial_short_equity, prices) for group in self.by_broker]

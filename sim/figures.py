@@ -38,7 +38,7 @@ def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
     ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
     ax.set_ylabel("$ billion")
     ax.set_title("FINRA aggregates of the simulated margin book")
-    ax.legend(loc="best")
+    ax.legend(loc="center right", ncols=3, bbox_to_anchor=(1.0, 0.5))
 
     ax = axes[2]
     ax.bar(day, -ts["forced_sales_usd"] / BN, width=1.0, label="forced sales", color=style.PALETTE["vermillion"])

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from sim import impact, margin
 from sim.impact import log_impact
 from sim.jit import kernel
@@ -208,8 +209,9 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
               prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Voluntary leverage targeting at ``prices``; returns (bought shares, $ flow) per asset.
 
-    Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to ``target_leverage x equity`` in longs (and
-    ``short_target x equity`` in shorts), outside a band, within Reg T buying power. Buys go
+    Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to
+    ``target_leverage x equity`` in longs (and ``short_target x equity`` in shorts), outside
+    a band, within Reg T buying power. Buys go
     to the account's allocation (``concentration`` in its home sector, the rest by index
     weight; new shorts by index weight); sales and buy-ins are pro rata to holdings.
     Trades fill at ``prices``.

@@ -27,7 +27,7 @@ def summarize(ts: pd.DataFrame, initial: dict[str, float]) -> dict[str, float | 
     returns = ts["index_return"].to_numpy()
     worst = int(np.argmin(returns))
     return {
-        "days": int(len(ts)),
+        "days": len(ts),
         "total_return": float(ts["index_level"].iloc[-1] / 100.0 - 1.0),
         "max_drawdown": max_drawdown(ts["index_level"].to_numpy()),
         "worst_day": int(ts["day"].iloc[worst]),

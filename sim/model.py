@@ -47,7 +47,7 @@ class MarketModel(mesa.Model):
         self.seed = seed
         self.mode = mode
         self.check_every_day = check_every_day
-        sim, m, mk = scenario.simulation, scenario.margin, scenario.market
+        sim, m = scenario.simulation, scenario.margin
         self.market = Market(scenario)
         accounts = build_accounts(scenario, np.random.default_rng(seeds["book"]))
         self.rules = broker_rules(scenario)

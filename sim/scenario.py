@@ -113,9 +113,11 @@ class Margin:
     maintenance_short: float = _field(margin.FINRA_MAINTENANCE_SHORT, lo=margin.FINRA_MAINTENANCE_SHORT,
                                  hi=1.0, doc="maintenance on shorts")
     benchmark_rate: float = _field(0.04, lo=-0.05, hi=1.0, unit="annual rate")
-    leverage_mean: float = _field(1.5, lo=1.0, hi=20.0, lo_open=True, unit="gross long value / equity")
-    leverage_dispersion: float = _field(4.0, lo=0.1, hi=1e4, doc="Beta concentration of target leverage")
-    leverage_drift: float = _field(0.15, lo=0.0, hi=2.0, doc="log-std of day-0 leverage around target")
+    leverage_mean: float = _field(1.5, lo=1.0, hi=20.0, lo_open=True,
+                                  unit="centre of the leverage distribution, long value / equity")
+    leverage_dispersion: float = _field(4.0, lo=0.1, hi=1e4, doc="Beta concentration of leverage in (1, 1/initial)")
+    leverage_drift: float = _field(0.15, lo=0.0, hi=2.0,
+                                   doc="logit-scale scatter of day-0 (= target) leverage; makes the tail near calls")
     short_fraction: float = _field(0.05, lo=0.0, hi=1.0, doc="share of accounts that also hold shorts")
     short_leverage: float = _field(0.3, lo=0.0, hi=5.0, unit="short value / equity, short sellers")
     concentration: float = _field(0.5, lo=0.0, hi=1.0, doc="share of each account in its home sector")

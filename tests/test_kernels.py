@@ -184,7 +184,7 @@ def test_round_cap_is_reported_not_silent():
 
 def test_public_functions_reject_bad_shapes(rng):
     book = random_book(rng, 10, 2, 1, price=np.array([10.0, 20.0]))
-    with pytest.raises(ValueError, match="accounts.long"):
+    with pytest.raises(ValueError, match=r"accounts\.long"):
         kernels.clear(book, RULES, 0, 0, np.zeros(3), np.zeros(3), LINEAR, np.zeros(3), np.ones(3), 5)
     with pytest.raises(ValueError, match="flow"):
         kernels.clear(book, RULES, 0, 0, np.zeros(2), np.zeros(3), LINEAR, np.zeros(2), np.ones(2), 5)
@@ -194,5 +194,5 @@ def test_public_functions_reject_bad_shapes(rng):
         kernels.clear(book, RULES, 0, 0, np.zeros(2), np.zeros(2), LINEAR, np.zeros(2), np.ones(2), 0)
     bad = book.copy()
     bad.cash = bad.cash.astype(np.float32)
-    with pytest.raises(ValueError, match="accounts.cash"):
+    with pytest.raises(ValueError, match=r"accounts\.cash"):
         kernels.end_of_day(bad, RULES, 252.0, np.ones(2))

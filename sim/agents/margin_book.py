@@ -29,8 +29,9 @@ class MarginBook(mesa.Agent):
             broker_start=np.array([0, stop - start], dtype=np.int64))
         self.rules = np.ascontiguousarray(rules[broker:broker + 1])
 
-    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float, sell_speed: float,
-                  band: float, initial_long: float, initial_short_equity: float):
+    def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
+                  sell_speed: float, band: float, initial_long: float,
+                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting of this broker's accounts: (bought shares, $ flow)."""
         return kernels.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
                                  initial_short_equity, prices)
