@@ -33,20 +33,20 @@ class KernelBook:
             MarginBook(model, b, broker.name, accounts, rules)
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
-                  sell_speed: float, band: float, initial_long: float,
-                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
+                  sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
+                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = self.model.agents_by_type[MarginBook].map(
             "rebalance", prices, weights, concentration, buy_speed, sell_speed, band, initial_long,
-            initial_short_equity)
+            initial_short_equity, max_leverage)
         return _sum_pairs(parts, prices.shape[0])
 
     def clear(self, *args) -> ClearingResult:
         """Joint clearing of all brokers (arguments as :func:`sim.kernels.clear` after rules)."""
         return kernels.clear(self.accounts, self.rules, *args)
 
-    def close_day(self, prices: np.ndarray, days_per_year: float) -> np.ndarray:
-        parts = self.model.agents_by_type[MarginBook].map("close_day", prices, days_per_year)
+    def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
+        parts = self.model.agents_by_type[MarginBook].map("close_day", prices, days_per_year, addon)
         return _sum(parts, kernels.N_AGG)
 
     def arrays(self) -> AccountArrays:
@@ -64,19 +64,19 @@ class AgentBook:
         self.by_broker = [[a for a in self.investors if a.broker == b] for b in range(self.n_brokers)]
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
-                  sell_speed: float, band: float, initial_long: float,
-                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
+                  sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
+                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = [reference.rebalance(group, weights, concentration, buy_speed, sell_speed, band, initial_long,
-                                     initial_short_equity, prices) for group in self.by_broker]
+                                     initial_short_equity, prices, max_leverage) for group in self.by_broker]
         return _sum_pairs(parts, prices.shape[0])
 
     def clear(self, *args) -> ClearingResult:
         """Joint clearing of all brokers (arguments as :func:`sim.reference.clear` after rules)."""
         return reference.clear(self.investors, self.rules, *args)
 
-    def close_day(self, prices: np.ndarray, days_per_year: float) -> np.ndarray:
-        parts = [reference.end_of_day(group, self.rules, days_per_year, prices) for group in self.by_broker]
+    def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
+        parts = [reference.end_of_day(group, self.rules, days_per_year, prices, addon) for group in self.by_broker]
         return _sum(parts, kernels.N_AGG)
 
     def arrays(self) -> AccountArrays:

@@ -34,3 +34,49 @@ def thinning_factor(realized_vol: float, reference_vol: float, elasticity: float
     1/cap of normal, which keeps the value traders' correction from overshooting.
     """
     return min(max(realized_vol / reference_vol, 1.0) ** elasticity, cap)
+
+
+DEALER_TOLERANCE = 1e-13
+"""Convergence of the dealers' within-substep fixed point, in log price."""
+DEALER_MAX_ITER = 500
+
+
+@register_jitable
+def dealer_flow(log_move: float, dealer_gamma_usd: float, limit_usd: float) -> float:
+    """$ the delta-hedging dealers buy after a log-price move inside a substep.
+
+    A book with dollar gamma G ($ of delta per unit relative move; negative = short gamma)
+    must buy -G x move to stay hedged, at most ``limit_usd`` either way (its whole notional).
+    """
+    return min(max(-dealer_gamma_usd * log_move, -limit_usd), limit_usd)
+
+
+@register_jitable
+def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float, limit_usd: float, model: int,
+                       coef: float, adv_usd: float) -> tuple[float, float, int]:
+    """Price after ``flow_usd`` when delta-hedging dealers respond inside the substep.
+
+    Solves y = impact(flow + dealer_flow(y)) for the log move y from ``log_base``. With linear
+    impact the solution is closed-form: y = c Q / (1 + c G) while the dealers' flow stays within
+    its limit, else y = c (Q +/- limit); 1 + c G <= 0 (short gamma stronger than the market's
+    depth) saturates at the limit. Square-root impact iterates. Returns (price, dealer $
+    flow, iterations; -1 if the iteration did not converge).
+    """
+    if dealer_gamma_usd == 0.0 or limit_usd == 0.0 or flow_usd == 0.0:
+        return math.exp(log_base + log_impact(flow_usd, model, coef, adv_usd)), 0.0, 0
+    if model == LINEAR:
+        denominator = 1.0 + coef * dealer_gamma_usd
+        y = coef * flow_usd / denominator if denominator > 0.0 else math.copysign(math.inf, flow_usd)
+        dealer = -dealer_gamma_usd * y
+        if not abs(dealer) <= limit_usd:
+            sign = 1.0 if (y > 0.0) == (dealer_gamma_usd < 0.0) else -1.0
+            dealer = sign * limit_usd
+            y = coef * (flow_usd + dealer)
+        return math.exp(log_base + y), dealer, 1
+    y = log_impact(flow_usd, model, coef, adv_usd)
+    for it in range(DEALER_MAX_ITER):
+        y_new = log_impact(flow_usd + dealer_flow(y, dealer_gamma_usd, limit_usd), model, coef, adv_usd)
+        if abs(y_new - y) <= DEALER_TOLERANCE:
+            return math.exp(log_base + y_new), dealer_flow(y_new, dealer_gamma_usd, limit_usd), it + 1
+        y = 0.5 * (y + y_new)
+    return math.exp(log_base + y), dealer_flow(y, dealer_gamma_usd, limit_usd), -1

@@ -27,6 +27,8 @@ def check_day(model: MarketModel, row: dict[str, float]) -> None:
     if not np.all(np.isfinite(prices)) or np.any(prices <= 0.0):
         raise InvariantError(f"day {row['day']}: prices must be finite and > 0, got {prices}")
     for key, value in row.items():
+        if isinstance(value, str):
+            continue
         if key != "margin_leverage" and not math.isfinite(value):
             raise InvariantError(f"day {row['day']}: {key} = {value} is not finite")
 
@@ -36,8 +38,7 @@ def check_conservation(model: MarketModel) -> None:
     a = model.book.arrays()
     if np.any(a.long < 0.0) or np.any(a.short < 0.0):
         raise InvariantError("margin book holds negative long or short shares")
-    held = (a.long.sum(0) - a.short.sum(0) + model.value_trader.shares + model.noise_trader.shares
-            + model.market_maker.shares + model.passive_shares)
+    held = model._agent_shares() + model.passive_shares
     outstanding = model.market.shares_outstanding
     if not np.allclose(held, outstanding, rtol=RELATIVE_TOLERANCE, atol=0.0):
         raise InvariantError(f"shares not conserved: held {held} vs outstanding {outstanding}")

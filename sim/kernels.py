@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import impact, margin
-from sim.impact import log_impact
+from sim.impact import price_with_dealers
 from sim.jit import kernel
 
 # layout of the clearing statistics vector
-STAT_CALLS, STAT_DEPOSITS, STAT_LIQUIDATIONS, STAT_LOSSES, STAT_ROUNDS, STAT_CONVERGED = range(6)
-N_STATS = 6
+(STAT_CALLS, STAT_DEPOSITS, STAT_LIQUIDATIONS, STAT_LOSSES, STAT_ROUNDS, STAT_CONVERGED,
+ STAT_DEALER_UNCONVERGED) = range(7)
+N_STATS = 7
 # layout of the end-of-day aggregates vector
 (AGG_DEBIT, AGG_FREE_CREDIT, AGG_INTEREST, AGG_LONG_VALUE, AGG_SHORT_VALUE, AGG_EQUITY,
  AGG_OPEN_CALLS, AGG_MARGIN_BALANCE) = range(8)
@@ -85,6 +86,8 @@ class ClearingResult:
     sold_shares: np.ndarray     # net shares sold by brokers per asset (buy-ins negative)
     sold_usd: np.ndarray        # $ of forced long sales per asset, at fill prices
     bought_usd: np.ndarray      # $ of forced short buy-ins per asset, at fill prices
+    dealer_usd: np.ndarray      # $ bought by delta-hedging dealers inside the clearing, per asset
+    dealer_shares: np.ndarray   # shares bought by the dealers inside the clearing, per asset
     stats: np.ndarray           # see STAT_* indices
 
     @property
@@ -111,44 +114,60 @@ def _check_vec(name: str, arr: np.ndarray, k: int) -> None:
 
 def clear(accounts: AccountArrays, rules: np.ndarray, day: int, deadline_days: int,
           log_base: np.ndarray, flow: np.ndarray, model: int, coef: np.ndarray,
-          adv: np.ndarray, max_rounds: int) -> ClearingResult:
+          adv: np.ndarray, max_rounds: int, dealer_gamma: np.ndarray | None = None,
+          dealer_limit: np.ndarray | None = None, addon: np.ndarray | None = None,
+          margin_active: bool = True) -> ClearingResult:
     """Resolve margin calls, deposits and forced trades to a fixed point with price impact.
 
     ``log_base`` is each asset's log price before this substep's flow, ``flow`` the net dollar
-    flow already sent this substep (updated in place with the forced flow). Rounds of
-    (mark -> call/deposit/liquidate -> move prices) run until no account is liquidated or
-    ``max_rounds`` is reached; ``stats[STAT_CONVERGED]`` says which.
+    flow already sent this substep (updated in place with the forced and dealer flow).
+    Rounds of (mark -> call/deposit/liquidate -> move prices) run until no account is
+    liquidated or ``max_rounds`` is reached; ``stats[STAT_CONVERGED]`` says which. Every
+    price update includes the delta-hedging dealers' response (``dealer_gamma``: $ of hedge
+    per unit relative move, at most ``dealer_limit`` $; see :func:`sim.impact.price_with_dealers`). ``addon`` adds a
+    maintenance rate on long positions per asset (a broker's concentrated-position rule).
+    ``margin_active=False`` leaves the book alone (the margin channel switched off).
     """
     k = log_base.shape[0]
+    dealer_gamma = np.zeros(k) if dealer_gamma is None else dealer_gamma
+    dealer_limit = np.zeros(k) if dealer_limit is None else dealer_limit
+    addon = np.zeros(k) if addon is None else addon
     accounts.validate(k)
     _check_rules(rules, accounts)
-    for name, arr in (("log_base", log_base), ("flow", flow), ("coef", coef), ("adv", adv)):
+    for name, arr in (("log_base", log_base), ("flow", flow), ("coef", coef), ("adv", adv),
+                      ("dealer_gamma", dealer_gamma), ("dealer_limit", dealer_limit), ("addon", addon)):
         _check_vec(name, arr, k)
     if max_rounds < 1:
         raise ValueError("max_rounds: must be >= 1")
-    out = ClearingResult(np.empty(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(N_STATS))
+    out = ClearingResult(np.empty(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k),
+                         np.zeros(N_STATS))
     a = accounts
     _clear_kernel(a.long, a.short, a.cash, a.short_credit, a.reserve, a.call_day, a.broker_start,
-                  rules, day, deadline_days, log_base, flow, model, coef, adv, max_rounds,
-                  out.prices, out.sold_shares, out.sold_usd, out.bought_usd, out.stats)
+                  rules, day, deadline_days, log_base, flow, model, coef, adv, max_rounds, dealer_gamma,
+                  dealer_limit, addon, margin_active, out.prices, out.sold_shares, out.sold_usd, out.bought_usd,
+                  out.dealer_usd, out.dealer_shares, out.stats)
     return out
 
 
 @kernel(margin, impact)
 def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
-                  day, deadline, log_base, flow, model, coef, adv, max_rounds,
-                  prices, sold_shares, sold_usd, bought_usd, stats):  # pragma: no cover - jitted
+                  day, deadline, log_base, flow, model, coef, adv, max_rounds, dealer_gamma, dealer_limit,
+                  addon, margin_active, prices, sold_shares, sold_usd, bought_usd, dealer_usd, dealer_shares,
+                  stats):  # pragma: no cover - jitted
     n_assets = log_base.shape[0]
     round_shares = np.zeros(n_assets)
     for j in range(n_assets):
-        prices[j] = math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j]))
+        prices[j], dealer_usd[j], it = price_with_dealers(log_base[j], flow[j], dealer_gamma[j], dealer_limit[j],
+                                                          model, coef[j], adv[j])
+        dealer_shares[j] = dealer_usd[j] / prices[j]
+        stats[6] += it < 0
     converged = 0.0
     rounds = 0
     for _ in range(max_rounds):
         rounds += 1
         round_shares[:] = 0.0
         liquidated = 0
-        for b in range(broker_start.shape[0] - 1):
+        for b in range(broker_start.shape[0] - 1 if margin_active else 0):
             m_long = rules[b, 0]
             m_short = rules[b, 1]
             t_long = rules[b, 2]
@@ -156,13 +175,15 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
             for i in range(broker_start[b], broker_start[b + 1]):
                 long_value = 0.0
                 short_value = 0.0
+                extra = 0.0
                 for j in range(n_assets):
                     long_value += prices[j] * long[i, j]
                     short_value += prices[j] * short[i, j]
+                    extra += addon[j] * prices[j] * long[i, j]
                 eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
                 fraction, deposit, new_call_day, issued = margin.settle_account(
-                    eq, margin.requirement(long_value, short_value, m_long, m_short),
-                    margin.requirement(long_value, short_value, t_long, t_short),
+                    eq, margin.requirement(long_value, short_value, m_long, m_short) + extra,
+                    margin.requirement(long_value, short_value, t_long, t_short) + extra,
                     reserve[i], call_day[i], day, deadline)
                 call_day[i] = new_call_day
                 stats[0] += issued
@@ -197,7 +218,13 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
         for j in range(n_assets):
             sold_shares[j] += round_shares[j]
             flow[j] -= round_shares[j] * prices[j]
-            prices[j] = math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j]))
+            prices[j], dealer_new, it = price_with_dealers(log_base[j], flow[j], dealer_gamma[j],
+                                                           dealer_limit[j], model, coef[j], adv[j])
+            stats[6] += it < 0
+            dealer_shares[j] += (dealer_new - dealer_usd[j]) / prices[j]
+            dealer_usd[j] = dealer_new
+    for j in range(n_assets):
+        flow[j] += dealer_usd[j]
     stats[4] = rounds
     stats[5] = converged
 
@@ -206,7 +233,7 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
 
 def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration: float,
               buy_speed: float, sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-              prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+              prices: np.ndarray, max_leverage: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Voluntary leverage targeting at ``prices``; returns (bought shares, $ flow) per asset.
 
     Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to
@@ -214,7 +241,7 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
     a band, within Reg T buying power. Buys go
     to the account's allocation (``concentration`` in its home sector, the rest by index
     weight; new shorts by index weight); sales and buy-ins are pro rata to holdings.
-    Trades fill at ``prices``.
+    Trades fill at ``prices``. ``max_leverage`` caps every target (a cut in margin lending).
     """
     k = prices.shape[0]
     accounts.validate(k)
@@ -225,14 +252,14 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
     a = accounts
     _rebalance_kernel(a.long, a.short, a.cash, a.short_credit, a.target_leverage, a.short_target,
                       a.home, index_weights, concentration, buy_speed, sell_speed, band, initial_long,
-                      initial_short_equity, prices, bought, flow)
+                      initial_short_equity, prices, max_leverage, bought, flow)
     return bought, flow
 
 
 @kernel(margin, impact)
 def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_target, home,
                       weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
-                      prices, bought, flow):  # pragma: no cover - jitted
+                      prices, max_leverage, bought, flow):  # pragma: no cover - jitted
     n_assets = prices.shape[0]
     for i in range(cash.shape[0]):
         long_value = 0.0
@@ -242,7 +269,8 @@ def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_ta
             short_value += prices[j] * short[i, j]
         eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
         power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
-        trade = margin.leverage_trade(eq, long_value, target_leverage[i] * eq, buy_speed, sell_speed, band, power)
+        target = min(target_leverage[i], max_leverage) * eq
+        trade = margin.leverage_trade(eq, long_value, target, buy_speed, sell_speed, band, power)
         power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity
         short_trade = margin.leverage_trade(eq, short_value, short_target[i] * eq, buy_speed,
                                             sell_speed, band,
@@ -272,7 +300,7 @@ def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_ta
 # ----------------------------------------------------------------------------- end of day
 
 def end_of_day(accounts: AccountArrays, rules: np.ndarray, days_per_year: float,
-               prices: np.ndarray) -> np.ndarray:
+               prices: np.ndarray, addon: np.ndarray | None = None) -> np.ndarray:
     """Accrue a day's interest on debit balances, close calls that are met, and aggregate.
 
     Also sweeps the short credit of accounts without shorts into cash. Returns the AGG_*
@@ -280,19 +308,21 @@ def end_of_day(accounts: AccountArrays, rules: np.ndarray, days_per_year: float,
     value, equity, open calls and the FINRA margin balance (debit + shares borrowed), all $.
     """
     k = prices.shape[0]
+    addon = np.zeros(k) if addon is None else addon
     accounts.validate(k)
     _check_rules(rules, accounts)
     _check_vec("prices", prices, k)
+    _check_vec("addon", addon, k)
     agg = np.zeros(N_AGG)
     a = accounts
     _end_of_day_kernel(a.long, a.short, a.cash, a.short_credit, a.reserve, a.call_day,
-                       a.broker_start, rules, days_per_year, prices, agg)
+                       a.broker_start, rules, days_per_year, prices, addon, agg)
     return agg
 
 
 @kernel(margin, impact)
 def _end_of_day_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
-                       days_per_year, prices, agg):  # pragma: no cover - jitted
+                       days_per_year, prices, addon, agg):  # pragma: no cover - jitted
     n_assets = prices.shape[0]
     for b in range(broker_start.shape[0] - 1):
         m_long = rules[b, 0]
@@ -301,16 +331,18 @@ def _end_of_day_kernel(long, short, cash, short_credit, reserve, call_day, broke
         for i in range(broker_start[b], broker_start[b + 1]):
             long_value = 0.0
             short_value = 0.0
+            extra = 0.0
             for j in range(n_assets):
                 long_value += prices[j] * long[i, j]
                 short_value += prices[j] * short[i, j]
+                extra += addon[j] * prices[j] * long[i, j]
             interest = margin.daily_interest(cash[i], rate, days_per_year)
             cash[i] -= interest
             if short_value == 0.0:
                 cash[i] += short_credit[i]
                 short_credit[i] = 0.0
             eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
-            if not margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short)):
+            if not margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra):
                 call_day[i] = -1
             debit = margin.debit_balance(cash[i])
             agg[0] += debit

@@ -33,6 +33,7 @@ class Market:
         self.log_fundamental = self.log_perm.copy()
         self.drift = mk.fundamental_drift
         self.vol = mk.fundamental_vol
+        self.base_vol = mk.fundamental_vol
         self.rho = mk.correlation
         self.ewma_lambda = mk.vol_ewma_lambda
         self.variance = np.full(self.n_assets, mk.fundamental_vol**2)
@@ -69,7 +70,16 @@ class Market:
     @property
     def index_level(self) -> float:
         """Cap-weighted index, 100 at day 0."""
-        return 100.0 * float(np.dot(self.weights, self.prices / self.initial_prices))
+        return self.index_at(self.prices)
+
+    def index_at(self, prices: np.ndarray) -> float:
+        """The index level at ``prices``."""
+        return 100.0 * float(np.dot(self.weights, prices / self.initial_prices))
+
+    def cap_weights(self, prices: np.ndarray) -> np.ndarray:
+        """Current index weights (fraction of total market value) at ``prices``."""
+        caps = self.shares_outstanding * prices
+        return caps / caps.sum()
 
     @property
     def realized_vol(self) -> float:

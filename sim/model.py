@@ -11,27 +11,37 @@ import numpy as np
 
 from sim import kernels, margin
 from sim.accounts import broker_rules, build_accounts
+from sim.agents.leveraged_etf import LeveragedETF
 from sim.agents.market_maker import MarketMaker
 from sim.agents.noise_trader import NoiseTrader
+from sim.agents.options_dealer import OptionsDealer
 from sim.agents.value_trader import ValueTrader
+from sim.agents.vol_control_fund import VolControlFund
 from sim.book import AgentBook, KernelBook
 from sim.invariants import check_conservation, check_day
 from sim.market import Market
-from sim.scenario import Scenario
+from sim.regimes import regime_label
+from sim.scenario import Event, Scenario
 
 Mode = Literal["kernel", "agents"]
 STREAMS = ("book", "fundamentals", "noise", "mesa")
 """Independent random streams spawned from ``SeedSequence(seed)``, in this order."""
+CHANNELS = ("margin", "letf", "dealers", "vol_control")
+"""The four procyclical channels that attribution switches on and off."""
+FLOW_COLUMNS = ("flow_margin_forced_usd", "flow_margin_voluntary_usd", "flow_letf_usd", "flow_dealer_usd",
+                "flow_vol_control_usd", "flow_value_usd", "flow_noise_usd")
+"""Net $ bought per day by each channel (negative = net selling)."""
 
 
 class MarketModel(mesa.Model):
-    """A price-impact market with margin investors, value traders and noise traders.
+    """A price-impact market with the four leverage channels and the liquidity side.
 
     Each day: scheduled events, fundamentals move, then S substeps. In every substep the
-    liquidity side trades (and, at the close substep, margin investors rebalance toward their
-    target leverage); the flow moves prices; then the margin book is cleared: calls, deposits
-    and forced sales to a fixed point with price impact. At the close, interest accrues on
-    debit balances and the FINRA aggregates are recorded.
+    dealers re-hedge their options book, value and noise traders trade, and at the close
+    substep leveraged ETFs, volatility-control funds and margin investors rebalance. The flow
+    moves prices; then the margin book is cleared (calls, deposits, forced sales) to a fixed
+    point with price impact, with the dealers' hedging responding inside the same fixed
+    point. At the close, interest accrues on debit balances and everything is recorded.
 
     ``mode="kernel"`` runs the margin book as arrays with numba kernels; ``mode="agents"``
     runs one :class:`~sim.agents.MarginInvestor` Mesa agent per account (the reference).
@@ -47,38 +57,83 @@ class MarketModel(mesa.Model):
         self.seed = seed
         self.mode = mode
         self.check_every_day = check_every_day
-        sim, m = scenario.simulation, scenario.margin
-        self.market = Market(scenario)
+        sim, m, ch = scenario.simulation, scenario.margin, scenario.channels
+        self.active = {name: getattr(ch, name) for name in CHANNELS}
+        market = self.market = Market(scenario)
+        prices = market.prices
+        cap_weights = market.cap_weights(prices)
+        k = scenario.n_assets
+
         accounts = build_accounts(scenario, np.random.default_rng(seeds["book"]))
         self.rules = broker_rules(scenario)
         book_cls = KernelBook if mode == "kernel" else AgentBook
         self.book = book_cls(self, scenario, accounts, self.rules)
-        k = scenario.n_assets
         self.value_trader = ValueTrader(self, k, scenario.liquidity.value_intensity, sim.substeps)
         self.noise_trader = NoiseTrader(self, k, scenario.liquidity.noise_vol,
                                         scenario.liquidity.noise_reversion, sim.substeps)
         self.market_maker = MarketMaker(self, k)
+        self.letfs = [
+            LeveragedETF(self, f.name, f.leverage, f.aum_usd, self._asset_code(f.underlying),
+                         scenario.letf.flow_response, prices,
+                         self._basket(self._asset_code(f.underlying), cap_weights))
+            for f in scenario.letf_funds]
+        self.dealer = (OptionsDealer(self, scenario.dealers, scenario.options, market.names, prices,
+                                     market.index_level, cap_weights, sim.days_per_year)
+                       if scenario.options else None)
+        vc = scenario.vol_control
+        self.vol_fund = (VolControlFund(self, vc.aum_usd, vc.target_vol, vc.cap, vc.band, vc.lag_days,
+                                        vc.fast_lambda, vc.slow_lambda,
+                                        scenario.market.fundamental_vol * math.sqrt(sim.days_per_year),
+                                        sim.days_per_year, prices, cap_weights)
+                         if vc.aum_usd > 0 else None)
         self.fundamental_rng = np.random.default_rng(seeds["fundamentals"])
         self.noise_rng = np.random.default_rng(seeds["noise"])
-        self.events = defaultdict(list)
+        self.events: dict[int, list[Event]] = defaultdict(list)
         for event in scenario.events:
             self.events[event.day].append(event)
-        self.rebalance_params = (self.market.weights, m.concentration, m.buy_speed, m.sell_speed,
-                                 m.rebalance_band, m.initial_margin,
-                                 margin.short_equity_rate(m.initial_margin_short))
+        self.addon = np.zeros(k)              # maintenance add-on per asset (concentrated positions)
+        self.initial_long = m.initial_margin  # Reg T, until a lending cut
+        self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
         self.broker_cash = 0.0
-        self.records: list[dict[str, float]] = []
-        # day-0 positions define what conservation must preserve
-        self.passive_shares = self.market.shares_outstanding - (accounts.long.sum(0) - accounts.short.sum(0))
+        self.records: list[dict[str, float | str]] = []
+        # everything not held by a modelled agent is held by passive investors, constant
+        self.passive_shares = market.shares_outstanding - self._agent_shares()
         self.total_cash = self.cash_in_system()
         self.initial = self.book_aggregates()
+        self._prev_margin_debt = self.initial["margin_debt"]
 
-    # ----------------------------------------------------------------------- reports
-    def cash_in_system(self) -> float:
-        """All $ balances of every agent plus the broker's; constant in a closed market."""
+    # ----------------------------------------------------------------------- helpers
+    def _asset_code(self, underlying: str) -> int:
+        """-1 for the index, else the asset's position."""
+        return -1 if underlying == "index" else self.market.names.index(underlying)
+
+    def _basket(self, code: int, cap_weights: np.ndarray) -> np.ndarray:
+        """Weights of an underlying's basket: cap weights for the index (-1), one asset otherwise."""
+        if code < 0:
+            return cap_weights
+        basket = np.zeros(self.spec.n_assets)
+        basket[code] = 1.0
+        return basket
+
+    def traders(self) -> list:
+        """Every agent other than the margin book that holds shares and cash."""
+        out = [self.value_trader, self.noise_trader, self.market_maker, *self.letfs]
+        return out + [a for a in (self.dealer, self.vol_fund) if a is not None]
+
+    def _agent_shares(self) -> np.ndarray:
         a = self.book.arrays()
-        return (float(a.cash.sum() + a.short_credit.sum() + a.reserve.sum()) + self.value_trader.cash
-                + self.noise_trader.cash + self.market_maker.cash + self.broker_cash)
+        total = a.long.sum(0) - a.short.sum(0)
+        for agent in self.traders():
+            total = total + agent.shares
+        return total
+
+    def cash_in_system(self) -> float:
+        """All $ balances of every agent, the broker and LETF investors; constant in a closed market."""
+        a = self.book.arrays()
+        total = float(a.cash.sum() + a.short_credit.sum() + a.reserve.sum()) + self.broker_cash
+        for agent in self.traders():
+            total += agent.cash + getattr(agent, "investor_cash", 0.0)
+        return total
 
     def book_aggregates(self) -> dict[str, float]:
         """FINRA-style aggregates of the book at current prices (no interest accrued)."""
@@ -91,6 +146,43 @@ class MarketModel(mesa.Model):
         return {"margin_debt": balance, "free_credit": free, "net_credit_balance": free - balance,
                 "cash_debit": debit, "short_market_value": short_value}
 
+    def gex(self, prices: np.ndarray, time: float) -> float:
+        """Dealer gamma exposure, $ per 1% move (0 without a dealer book)."""
+        if self.dealer is None:
+            return 0.0
+        return self.dealer.gex(time, prices, self.market.index_at(prices), self.market.cap_weights(prices))
+
+    # ------------------------------------------------------------------------ events
+    def apply_event(self, event: Event) -> None:
+        market = self.market
+        if event.kind == "price_gap":
+            market.gap_price(event.target, event.size)
+        elif event.kind == "fundamental_gap":
+            market.gap_fundamental(event.target, event.size)
+        elif event.kind == "vol_regime":
+            market.vol = market.base_vol * event.size
+        elif event.kind == "maintenance_raise":
+            if event.target == "index":
+                self.rules[:, kernels.RULE_MAINT_LONG] += event.size
+                self.rules[:, kernels.RULE_TARGET_LONG] += event.size
+            else:
+                self.addon[market.names.index(event.target)] += event.size
+        elif event.kind == "rate_shock":
+            self.rules[:, kernels.RULE_RATE] += event.size
+        elif event.kind == "lending_cut":
+            self.initial_long = event.size
+            self.max_leverage = 1.0 / event.size
+
+    def _redeem_fraction(self, fund: LeveragedETF, day: int) -> float:
+        total = 0.0
+        for ev in self.events.get(day, ()):
+            if ev.kind != "letf_outflow":
+                continue
+            code = None if ev.target == "all" else self._asset_code(ev.target)
+            if code is None or code == fund.underlying:
+                total += ev.size
+        return min(total, 1.0)
+
     # -------------------------------------------------------------------------- step
     def step(self) -> None:
         """One trading day."""
@@ -101,52 +193,81 @@ class MarketModel(mesa.Model):
         z = self.fundamental_rng.standard_normal(k + 1)
         eps = self.noise_rng.standard_normal((substeps, k))
         for event in self.events.get(day, ()):
-            if event.kind == "price_gap":
-                market.gap_price(event.target, event.size)
-            else:
-                market.gap_fundamental(event.target, event.size)
+            self.apply_event(event)
         market.evolve_fundamentals(z)
+        if self.dealer is not None and self.active["dealers"]:
+            self.dealer.roll_expired(day, market.prices, market.index_level)
 
-        totals = defaultdict(float)
+        totals: dict[str, float] = defaultdict(float)
         max_rounds_used = 0
+        mm = self.market_maker
         for s in range(substeps):
+            time = day + s / substeps
             log_base, coef, adv = market.begin_substep()
             prices = np.exp(log_base)
             caps = market.shares_outstanding * prices
-            value_usd = self.value_trader.order(log_base, market.log_fundamental, caps)
-            noise_usd = self.noise_trader.order(eps[s], caps)
-            self.value_trader.fill(value_usd, prices)
-            self.noise_trader.fill(noise_usd, prices)
-            flow = value_usd + noise_usd
-            self.market_maker.take(-flow / prices, -float(flow.sum()))
+            cap_weights = caps / caps.sum()
+            index_level = market.index_at(prices)
+            orders: dict[str, np.ndarray] = {}
+            dealer_gamma, dealer_limit = np.zeros(k), np.zeros(k)
+            if self.dealer is not None and self.active["dealers"]:
+                orders["flow_dealer_usd"] = self.dealer.rehedge(time, prices, index_level, cap_weights)
+                dealer_gamma = self.dealer.dollar_gamma(time, prices, index_level, cap_weights)
+                dealer_limit = self.dealer.hedge_limit(prices, index_level, cap_weights)
+            orders["flow_value_usd"] = self.value_trader.order(log_base, market.log_fundamental, caps)
+            orders["flow_noise_usd"] = self.noise_trader.order(eps[s], caps)
+            self.value_trader.fill(orders["flow_value_usd"], prices)
+            self.noise_trader.fill(orders["flow_noise_usd"], prices)
             if s == substeps - 1:
-                bought, voluntary = self.book.rebalance(prices, *self.rebalance_params)
-                self.market_maker.take(-bought, -float(voluntary.sum()))
-                flow = flow + voluntary
-                totals["flow_margin_voluntary_usd"] += float(voluntary.sum())
-            result = self.book.clear(day, m.call_deadline_days, log_base, flow, market.model, coef,
-                                     adv, sim.max_clearing_rounds)
+                if self.active["letf"]:
+                    orders["flow_letf_usd"] = sum(
+                        (f.rebalance(prices, self._basket(f.underlying, cap_weights), self._redeem_fraction(f, day))
+                         for f in self.letfs), np.zeros(k))
+                if self.vol_fund is not None and self.active["vol_control"]:
+                    orders["flow_vol_control_usd"] = self.vol_fund.rebalance(prices, cap_weights)
+                if self.active["margin"]:
+                    bought, voluntary = self.book.rebalance(
+                        prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
+                        self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage)
+                    orders["flow_margin_voluntary_usd"] = voluntary
+            flow = np.zeros(k)
+            for key, usd in orders.items():
+                flow = flow + usd
+                totals[key] += float(usd.sum())
+            mm.take(-flow / prices, -float(flow.sum()))
+            result = self.book.clear(day, m.call_deadline_days, log_base, flow, market.model, coef, adv,
+                                     sim.max_clearing_rounds, dealer_gamma, dealer_limit, self.addon,
+                                     self.active["margin"])
             forced_usd = result.sold_usd - result.bought_usd
-            self.market_maker.take(result.sold_shares, float(forced_usd.sum()))
+            mm.take(result.sold_shares - result.dealer_shares,
+                    float(forced_usd.sum()) - float(result.dealer_usd.sum()))
+            if self.dealer is not None:
+                self.dealer.fill(result.dealer_shares, result.dealer_usd)
             market.commit(flow, coef, adv)
             st = result.stats
             totals["margin_calls"] += st[kernels.STAT_CALLS]
             totals["deposits_usd"] += st[kernels.STAT_DEPOSITS]
             totals["liquidations"] += st[kernels.STAT_LIQUIDATIONS]
             totals["broker_losses"] += st[kernels.STAT_LOSSES]
-            totals["clearing_unconverged"] += 1.0 - st[kernels.STAT_CONVERGED]
+            totals["clearing_unconverged"] += (1.0 - st[kernels.STAT_CONVERGED]) + st[kernels.STAT_DEALER_UNCONVERGED]
             totals["forced_sales_usd"] += float(result.sold_usd.sum())
             totals["forced_buyins_usd"] += float(result.bought_usd.sum())
-            totals["flow_value_usd"] += float(value_usd.sum())
-            totals["flow_noise_usd"] += float(noise_usd.sum())
+            totals["flow_margin_forced_usd"] -= float(forced_usd.sum())
+            totals["flow_dealer_usd"] += float(result.dealer_usd.sum())
             max_rounds_used = max(max_rounds_used, result.rounds)
         self.broker_cash -= totals["broker_losses"]
+        self._close(day, totals, max_rounds_used)
 
+    def _close(self, day: int, totals: dict[str, float], max_rounds_used: int) -> None:
+        """Interest, call reset, realized vol, recording and the cheap invariants."""
+        market, sim = self.market, self.spec.simulation
         prices = market.prices
-        agg = self.book.close_day(prices, sim.days_per_year)
+        agg = self.book.close_day(prices, sim.days_per_year, self.addon)
         self.broker_cash += agg[kernels.AGG_INTEREST]
         index_return = market.close_day()
-        row: dict[str, float] = {"day": day, "index_level": market.index_level, "index_return": index_return}
+        if self.vol_fund is not None:
+            self.vol_fund.observe(math.log1p(index_return))
+        row: dict[str, float | str] = {"day": day, "index_level": market.index_level, "index_return": index_return}
         for name, price in zip(market.names, prices, strict=True):
             row[f"price_{name}"] = float(price)
         for name, value in zip(market.names, market.fundamentals, strict=True):
@@ -166,13 +287,16 @@ class MarketModel(mesa.Model):
             "open_calls": agg[kernels.AGG_OPEN_CALLS],
             "interest_usd": agg[kernels.AGG_INTEREST],
             "realized_vol": market.realized_vol,
-            "flow_margin_forced_usd": totals["forced_buyins_usd"] - totals["forced_sales_usd"],
             "clearing_rounds": max_rounds_used,
+            "dealer_gex_usd": self.gex(prices, day + 1.0),
+            "letf_aum_usd": float(sum(f.nav(prices) for f in self.letfs)),
+            "vol_control_exposure": self.vol_fund.exposure(prices) if self.vol_fund is not None else 0.0,
         })
-        for key in ("margin_calls", "deposits_usd", "liquidations", "forced_sales_usd",
-                    "forced_buyins_usd", "broker_losses", "flow_value_usd", "flow_noise_usd",
-                    "flow_margin_voluntary_usd", "clearing_unconverged"):
-            row[key] = totals[key]
+        for key in ("margin_calls", "deposits_usd", "liquidations", "forced_sales_usd", "forced_buyins_usd",
+                    "broker_losses", "clearing_unconverged", *FLOW_COLUMNS):
+            row[key] = totals.get(key, 0.0)
+        row["regime"] = regime_label(balance - self._prev_margin_debt, index_return)
+        self._prev_margin_debt = balance
         self.records.append(row)
         check_day(self, row)
         if self.check_every_day:

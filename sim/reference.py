@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import margin
-from sim.impact import log_impact
+from sim.impact import price_with_dealers
 from sim.kernels import (
     N_AGG,
     N_STATS,
@@ -59,28 +59,32 @@ class ReferenceAccount:
         self.home = int(home)
         self.broker = int(broker)
 
-    def market_values(self, prices: Sequence[float]) -> tuple[float, float]:
-        """(long value, short value) in $ at ``prices``."""
+    def market_values(self, prices: Sequence[float], addon: Sequence[float] | None = None
+                      ) -> tuple[float, float, float]:
+        """(long value, short value, add-on requirement) in $ at ``prices``."""
         long_value = 0.0
         short_value = 0.0
+        extra = 0.0
         for j, p in enumerate(prices):
             long_value += p * self.long[j]
             short_value += p * self.short[j]
-        return long_value, short_value
+            if addon is not None:
+                extra += addon[j] * p * self.long[j]
+        return long_value, short_value, extra
 
     def equity(self, prices: Sequence[float]) -> float:
-        long_value, short_value = self.market_values(prices)
+        long_value, short_value, _ = self.market_values(prices)
         return margin.equity(self.cash, self.short_credit, long_value, short_value)
 
     def settle(self, prices: Sequence[float], rule: Sequence[float], day: int, deadline: int,
-               tally: Tally) -> None:
+               tally: Tally, addon: Sequence[float]) -> None:
         """One clearing round for this account: call, deposit or forced liquidation."""
-        long_value, short_value = self.market_values(prices)
+        long_value, short_value, extra = self.market_values(prices, addon)
         eq = margin.equity(self.cash, self.short_credit, long_value, short_value)
         fraction, deposit, self.call_day, issued = margin.settle_account(
             eq,
-            margin.requirement(long_value, short_value, rule[RULE_MAINT_LONG], rule[RULE_MAINT_SHORT]),
-            margin.requirement(long_value, short_value, rule[RULE_TARGET_LONG], rule[RULE_TARGET_SHORT]),
+            margin.requirement(long_value, short_value, rule[RULE_MAINT_LONG], rule[RULE_MAINT_SHORT]) + extra,
+            margin.requirement(long_value, short_value, rule[RULE_TARGET_LONG], rule[RULE_TARGET_SHORT]) + extra,
             self.reserve, self.call_day, day, deadline)
         tally.stats[0] += issued
         tally.stats[1] += deposit
@@ -114,12 +118,13 @@ class ReferenceAccount:
 
     def rebalance(self, prices: Sequence[float], weights: Sequence[float], concentration: float,
                   buy_speed: float, sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-                  bought: list[float], flow: list[float]) -> None:
+                  max_leverage: float, bought: list[float], flow: list[float]) -> None:
         """Voluntary leverage targeting (buy into strength, sell into weakness)."""
-        long_value, short_value = self.market_values(prices)
+        long_value, short_value, _ = self.market_values(prices)
         eq = margin.equity(self.cash, self.short_credit, long_value, short_value)
         power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
-        trade = margin.leverage_trade(eq, long_value, self.target_leverage * eq, buy_speed, sell_speed, band, power)
+        target = min(self.target_leverage, max_leverage) * eq
+        trade = margin.leverage_trade(eq, long_value, target, buy_speed, sell_speed, band, power)
         power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity
         short_trade = margin.leverage_trade(eq, short_value, self.short_target * eq, buy_speed,
                                             sell_speed, band,
@@ -141,9 +146,9 @@ class ReferenceAccount:
             flow[j] += usd - short_usd
 
     def close_day(self, prices: Sequence[float], rule: Sequence[float], days_per_year: float,
-                  agg: list[float]) -> None:
+                  agg: list[float], addon: Sequence[float]) -> None:
         """Interest on the debit balance, short-credit sweep, call reset and aggregates."""
-        long_value, short_value = self.market_values(prices)
+        long_value, short_value, extra = self.market_values(prices, addon)
         interest = margin.daily_interest(self.cash, rule[RULE_RATE], days_per_year)
         self.cash -= interest
         if short_value == 0.0:
@@ -151,7 +156,7 @@ class ReferenceAccount:
             self.short_credit = 0.0
         eq = margin.equity(self.cash, self.short_credit, long_value, short_value)
         required = margin.requirement(long_value, short_value, rule[RULE_MAINT_LONG],
-                                      rule[RULE_MAINT_SHORT])
+                                      rule[RULE_MAINT_SHORT]) + extra
         if not margin.in_deficit(eq, required):
             self.call_day = -1
         debit = margin.debit_balance(self.cash)
@@ -182,12 +187,21 @@ class Tally:
 
 def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, deadline_days: int,
           log_base: np.ndarray, flow: np.ndarray, model: int, coef: np.ndarray, adv: np.ndarray,
-          max_rounds: int) -> ClearingResult:
+          max_rounds: int, dealer_gamma: np.ndarray | None = None, dealer_limit: np.ndarray | None = None,
+          addon: np.ndarray | None = None, margin_active: bool = True) -> ClearingResult:
     """Reference of :func:`sim.kernels.clear`; ``accounts`` in broker order, ``flow`` updated."""
     k = len(log_base)
+    gamma = [0.0] * k if dealer_gamma is None else [float(g) for g in dealer_gamma]
+    limit = [0.0] * k if dealer_limit is None else [float(x) for x in dealer_limit]
+    add = [0.0] * k if addon is None else [float(a) for a in addon]
     rule_rows = [list(map(float, r)) for r in rules]
-    prices = [math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j])) for j in range(k)]
     tally = Tally(k)
+    prices, dealer_usd, dealer_shares = [0.0] * k, [0.0] * k, [0.0] * k
+    for j in range(k):
+        prices[j], dealer_usd[j], it = price_with_dealers(log_base[j], flow[j], gamma[j], limit[j], model, coef[j],
+                                                         adv[j])
+        dealer_shares[j] = dealer_usd[j] / prices[j]
+        tally.stats[6] += it < 0
     sold_shares = [0.0] * k
     converged = 0.0
     rounds = 0
@@ -195,8 +209,8 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
         rounds += 1
         tally.round_shares = [0.0] * k
         tally.liquidated = 0
-        for account in accounts:
-            account.settle(prices, rule_rows[account.broker], day, deadline_days, tally)
+        for account in (accounts if margin_active else ()):
+            account.settle(prices, rule_rows[account.broker], day, deadline_days, tally, add)
         tally.stats[2] += tally.liquidated
         if tally.liquidated == 0:
             converged = 1.0
@@ -204,34 +218,43 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
         for j in range(k):
             sold_shares[j] += tally.round_shares[j]
             flow[j] -= tally.round_shares[j] * prices[j]
-            prices[j] = math.exp(log_base[j] + log_impact(flow[j], model, coef[j], adv[j]))
+            prices[j], dealer_new, it = price_with_dealers(log_base[j], flow[j], gamma[j], limit[j], model, coef[j],
+                                                         adv[j])
+            tally.stats[6] += it < 0
+            dealer_shares[j] += (dealer_new - dealer_usd[j]) / prices[j]
+            dealer_usd[j] = dealer_new
+    for j in range(k):
+        flow[j] += dealer_usd[j]
     tally.stats[4] = rounds
     tally.stats[5] = converged
     return ClearingResult(np.array(prices), np.array(sold_shares), np.array(tally.sold_usd),
-                          np.array(tally.bought_usd), np.array(tally.stats))
+                          np.array(tally.bought_usd), np.array(dealer_usd), np.array(dealer_shares),
+                          np.array(tally.stats))
 
 
 def rebalance(accounts: Sequence[ReferenceAccount], index_weights: np.ndarray,
               concentration: float, buy_speed: float, sell_speed: float, band: float, initial_long: float,
-              initial_short_equity: float, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+              initial_short_equity: float, prices: np.ndarray,
+              max_leverage: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Reference of :func:`sim.kernels.rebalance`."""
     k = len(prices)
     bought, flow = [0.0] * k, [0.0] * k
     p, w = [float(x) for x in prices], [float(x) for x in index_weights]
     for account in accounts:
         account.rebalance(p, w, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
-                          bought, flow)
+                          max_leverage, bought, flow)
     return np.array(bought), np.array(flow)
 
 
 def end_of_day(accounts: Sequence[ReferenceAccount], rules: np.ndarray, days_per_year: float,
-               prices: np.ndarray) -> np.ndarray:
+               prices: np.ndarray, addon: np.ndarray | None = None) -> np.ndarray:
     """Reference of :func:`sim.kernels.end_of_day`."""
     agg = [0.0] * N_AGG
     p = [float(x) for x in prices]
+    add = [0.0] * len(p) if addon is None else [float(a) for a in addon]
     rule_rows = [list(map(float, r)) for r in rules]
     for account in accounts:
-        account.close_day(p, rule_rows[account.broker], days_per_year, agg)
+        account.close_day(p, rule_rows[account.broker], days_per_year, agg, add)
     return np.array(agg)
 
 

@@ -27,9 +27,10 @@ class ScenarioError(ValueError):
 
 def _spec(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
           hi_open: bool = False, choices: tuple[str, ...] | None = None, unit: str = "",
-          length: tuple[int, int] | None = None, doc: str = "") -> dict[str, Any]:
+          length: tuple[int, int] | None = None, doc: str = "",
+          choices_int: tuple[int, ...] | None = None) -> dict[str, Any]:
     return {"lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open, "choices": choices,
-            "unit": unit, "length": length, "doc": doc}
+            "unit": unit, "length": length, "doc": doc, "choices_int": choices_int}
 
 
 def _field(default: Any, **kw: Any) -> Any:
@@ -141,13 +142,87 @@ class Broker:
     liquidation_buffer: float = _field(0.05, lo=0.0, hi=0.5, doc="liquidate to rule + buffer")
 
 
+EVENT_SIZES: dict[str, tuple[float, float, str]] = {
+    "price_gap": (-0.999999, 10.0, "fractional change of prices"),
+    "fundamental_gap": (-0.999999, 10.0, "fractional change of fundamental values"),
+    "vol_regime": (0.01, 20.0, "multiplier of the fundamental volatility from that day on"),
+    "maintenance_raise": (0.0, 0.7, "added to the maintenance rate (all names, or one asset's longs)"),
+    "rate_shock": (-0.2, 0.5, "added to the benchmark rate (0.01 = +100 bp)"),
+    "lending_cut": (0.05, 1.0, "new initial margin; investors' leverage targets are capped at 1/size"),
+    "letf_outflow": (0.0, 1.0, "fraction of the matching leveraged ETFs' assets redeemed"),
+}
+"""Allowed ``size`` range and meaning for each event kind."""
+
+
 @dataclass
 class Event:
-    """A scheduled event: a gap in prices or fundamentals on one asset or the whole index."""
+    """A scheduled event on one day: see ``EVENT_SIZES`` for what ``size`` means per kind.
+
+    ``target``: 'index' (every asset; index gaps scale with beta), an asset name, or for
+    ``maintenance_raise`` 'index' = all names, an asset = concentrated positions in it; for
+    ``letf_outflow`` 'index'/'all' = every fund or a fund underlying.
+    """
     day: int = _field(0, lo=0, hi=100_000, unit="trading day (0-based)")
-    kind: str = _field("price_gap", choices=("price_gap", "fundamental_gap"))
-    target: str = _field("index", doc="'index' or an asset name")
-    size: float = _field(-0.10, lo=-0.999999, hi=10.0, unit="fractional change")
+    kind: str = _field("price_gap", choices=tuple(EVENT_SIZES))
+    target: str = _field("index", doc="'index', 'all' or an asset name")
+    size: float = _field(-0.10, lo=-0.999999, hi=20.0, doc="see EVENT_SIZES")
+
+
+@dataclass
+class Channels:
+    """Which of the four procyclical channels trade (for attribution; liquidity always trades)."""
+    margin: bool = _field(True)
+    letf: bool = _field(True)
+    dealers: bool = _field(True)
+    vol_control: bool = _field(True)
+
+
+@dataclass
+class Letf:
+    """Leveraged-ETF investor behaviour shared by all funds."""
+    flow_response: float = _field(0.0, lo=0.0, hi=2.0,
+                                  doc="creations = -flow_response x (L-1) x r x AUM; 1 offsets rebalancing")
+
+
+@dataclass
+class LetfFund:
+    """One leveraged or inverse ETF (Cheng and Madhavan rebalancing at the close)."""
+    name: str = _field("fund")
+    underlying: str = _field("index", doc="'index' or an asset name")
+    leverage: int = _field(3, choices_int=(-3, -2, -1, 2, 3))
+    aum_usd: float = _field(1e10, lo=0.0, hi=1e14, unit="$ net assets at day 0")
+
+
+@dataclass
+class Dealers:
+    """Options dealers' pricing and roll schedule (Black-Scholes)."""
+    implied_vol: float = _field(0.18, lo=0.01, hi=3.0, unit="annual")
+    rate: float = _field(0.04, lo=-0.05, hi=0.5, unit="annual")
+    roll: bool = _field(True, doc="replace expiring series with the same moneyness and tenor")
+
+
+@dataclass
+class OptionSeries:
+    """A ladder of option series held against the dealers (side = the dealer's side)."""
+    underlying: str = _field("index", doc="'index' or an asset name")
+    kind: str = _field("put", choices=("call", "put"))
+    side: str = _field("short", choices=("long", "short"))
+    moneyness: float = _field(0.97, lo=0.2, hi=5.0, unit="strike / spot at listing")
+    tenor_days: int = _field(21, lo=1, hi=1000, unit="trading days")
+    notional_usd: float = _field(1e11, lo=0.0, hi=1e15, unit="$ underlying value at listing")
+    ladder: int = _field(4, lo=1, hi=100, doc="staggered expiries sharing the notional")
+
+
+@dataclass
+class VolControl:
+    """Volatility-control funds: exposure = min(cap, target / max(EWMA 0.94, EWMA 0.97))."""
+    aum_usd: float = _field(0.0, lo=0.0, hi=1e14, unit="$ net assets at day 0")
+    target_vol: float = _field(0.10, lo=0.01, hi=2.0, unit="annual")
+    cap: float = _field(1.5, lo=0.0, hi=5.0, unit="maximum exposure / NAV")
+    band: float = _field(0.05, lo=0.0, hi=1.0, unit="no-trade band in exposure")
+    lag_days: int = _field(1, lo=0, hi=20, unit="days between the estimate and the trade")
+    fast_lambda: float = _field(0.94, lo=0.0, hi=1.0, hi_open=True)
+    slow_lambda: float = _field(0.97, lo=0.0, hi=1.0, hi_open=True)
 
 
 @dataclass
@@ -161,6 +236,12 @@ class Scenario:
     margin: Margin = field(default_factory=Margin)
     brokers: list[Broker] = field(default_factory=lambda: [Broker()])
     events: list[Event] = field(default_factory=list)
+    channels: Channels = field(default_factory=Channels)
+    letf: Letf = field(default_factory=Letf)
+    letf_funds: list[LetfFund] = field(default_factory=list)
+    dealers: Dealers = field(default_factory=Dealers)
+    options: list[OptionSeries] = field(default_factory=list)
+    vol_control: VolControl = field(default_factory=VolControl)
 
     @property
     def n_assets(self) -> int:
@@ -175,8 +256,9 @@ class Scenario:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_LIST_SECTIONS = {"brokers": Broker, "events": Event}
+_LIST_SECTIONS = {"brokers": Broker, "events": Event, "letf_funds": LetfFund, "options": OptionSeries}
 _SECTION_TYPES = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
+                  "channels": Channels, "letf": Letf, "dealers": Dealers, "vol_control": VolControl,
                   "liquidity": Liquidity, "margin": Margin}
 
 
@@ -191,6 +273,11 @@ def _range_text(spec: dict[str, Any]) -> str:
 
 
 def _check_number(path: str, value: Any, kind: type, spec: dict[str, Any]) -> float | int:
+    if spec.get("choices_int"):
+        allowed = ", ".join(str(c) for c in spec["choices_int"])
+        if isinstance(value, bool) or not isinstance(value, int) or value not in spec["choices_int"]:
+            raise ScenarioError(f"{path} = {value!r}: must be one of {allowed}")
+        return value
     what = "an integer" if kind is int else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(f"{path} = {value!r}: must be {what} {_range_text(spec)}")
@@ -207,6 +294,10 @@ def _check_number(path: str, value: Any, kind: type, spec: dict[str, Any]) -> fl
 
 
 def _check_value(path: str, value: Any, ftype: Any, spec: dict[str, Any]) -> Any:
+    if ftype is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{path} = {value!r}: must be true or false")
+        return value
     if ftype in (int, float):
         return _check_number(path, value, ftype, spec)
     if ftype is str:
@@ -262,6 +353,7 @@ def from_dict(data: dict[str, Any]) -> Scenario:
             kwargs[name] = [_build(cls, item, f"{name}[{i}]") for i, item in enumerate(items)]
     scenario = Scenario(**kwargs)
     _check_consistency(scenario)
+    _check_underlyings(scenario)
     return scenario
 
 
@@ -310,10 +402,24 @@ def _check_consistency(s: Scenario) -> None:
             raise ScenarioError(f"brokers[{i}].house_maintenance = {b.house_maintenance:g}: must be "
                                 f"below margin.initial_margin ({m.initial_margin:g}) so Reg T positions "
                                 "start above maintenance")
+    targets = ["index", *mk.assets]
+    allowed_targets = ", ".join(repr(a) for a in targets)
     for i, e in enumerate(s.events):
-        if e.target != "index" and e.target not in mk.assets:
-            raise ScenarioError(f"events[{i}].target = {e.target!r}: must be 'index' or one of "
-                                + ", ".join(repr(a) for a in mk.assets))
+        lo, hi, meaning = EVENT_SIZES[e.kind]
+        if not lo <= e.size <= hi:
+            raise ScenarioError(f"events[{i}].size = {e.size:g}: for kind {e.kind!r} must be in "
+                                f"[{lo:g}, {hi:g}] ({meaning})")
+        if e.target not in targets and not (e.target == "all" and e.kind == "letf_outflow"):
+            raise ScenarioError(f"events[{i}].target = {e.target!r}: must be one of {allowed_targets}"
+                                + (", 'all'" if e.kind == "letf_outflow" else ""))
+        if e.kind == "lending_cut" and e.size < m.initial_margin:
+            raise ScenarioError(f"events[{i}].size = {e.size:g}: a lending cut must raise initial margin, "
+                                f"in [{m.initial_margin:g}, 1]")
+        if e.kind == "maintenance_raise" and e.target == "index":
+            top = max(b.house_maintenance for b in s.brokers) + e.size
+            if top >= 1.0:
+                raise ScenarioError(f"events[{i}].size = {e.size:g}: maintenance would reach {top:g}; "
+                                    "must stay below 1")
         if e.target == "index" and mk.betas and min(1.0 + b * e.size for b in mk.betas) <= 0.0:
             raise ScenarioError(f"events[{i}].size = {e.size:g}: must be > -1 / max(market.betas) "
                                 f"({-1.0 / max(mk.betas):g}) so every asset's price stays positive")
@@ -323,6 +429,22 @@ def _check_consistency(s: Scenario) -> None:
 
 
 # ---------------------------------------------------------------------------- loading
+
+def _check_underlyings(s: Scenario) -> None:
+    allowed = ["index", *s.market.assets]
+    text = ", ".join(repr(a) for a in allowed)
+    for section, items in (("letf_funds", s.letf_funds), ("options", s.options)):
+        for i, item in enumerate(items):
+            if item.underlying not in allowed:
+                raise ScenarioError(f"{section}[{i}].underlying = {item.underlying!r}: must be one of {text}")
+    names = [f.name for f in s.letf_funds]
+    if len(set(names)) != len(names):
+        raise ScenarioError("letf_funds.name: fund names must be distinct")
+    vc = s.vol_control
+    if vc.slow_lambda < vc.fast_lambda:
+        raise ScenarioError(f"vol_control.slow_lambda = {vc.slow_lambda:g}: must be >= vol_control.fast_lambda "
+                            f"({vc.fast_lambda:g})")
+
 
 def builtin_names() -> list[str]:
     """Names of the scenarios shipped in ``sim/scenarios``."""

@@ -30,18 +30,21 @@ def assert_books_equal(a, b, rel=1e-12):
                                    err_msg=name)
 
 
-def run_both_clear(book, rules, day, deadline, log_base, flow, model, coef, adv, max_rounds):
+def run_both_clear(book, rules, day, deadline, log_base, flow, model, coef, adv, max_rounds, *extra):
     ref_accounts = reference.accounts_from_arrays(book.copy())
     f_kernel, f_ref = flow.copy(), flow.copy()
-    out_k = kernels.clear(book, rules, day, deadline, log_base, f_kernel, model, coef, adv, max_rounds)
-    out_r = reference.clear(ref_accounts, rules, day, deadline, log_base, f_ref, model, coef, adv, max_rounds)
+    out_k = kernels.clear(book, rules, day, deadline, log_base, f_kernel, model, coef, adv, max_rounds, *extra)
+    out_r = reference.clear(ref_accounts, rules, day, deadline, log_base, f_ref, model, coef, adv, max_rounds,
+                            *extra)
     return out_k, out_r, f_kernel, f_ref, reference.arrays_from_accounts(ref_accounts, len(rules))
 
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 5),
        n_brokers=st.integers(1, 4), shock=st.floats(-0.6, 0.3), model=st.sampled_from([LINEAR, SQRT]),
-       depth=st.floats(1e1, 1e6), deadline=st.integers(0, 3), max_rounds=st.integers(1, 60))
-def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, depth, deadline, max_rounds):
+       depth=st.floats(1e1, 1e6), deadline=st.integers(0, 3), max_rounds=st.integers(1, 60),
+       gamma_scale=st.floats(-0.9, 2.0), with_addon=st.booleans(), margin_active=st.booleans())
+def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, depth, deadline, max_rounds,
+                                       gamma_scale, with_addon, margin_active):
     rng = np.random.default_rng(seed)
     price = rng.uniform(5, 200, k)
     book = random_book(rng, n, k, n_brokers, price=price)
@@ -50,9 +53,14 @@ def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, dept
     coef = np.full(k, 5.0 / depth) if model == LINEAR else np.full(k, 0.7 * 0.02)
     adv = np.full(k, depth)
     flow = rng.normal(0, depth * 0.01, k)
+    # dealers: dollar gamma as a multiple of the market's depth (negative = short gamma), a notional cap
+    dealer_gamma = gamma_scale * depth / 5.0 * rng.uniform(0.5, 1.0, k)
+    dealer_limit = rng.uniform(0.0, 0.05, k) * depth
+    addon = rng.uniform(0.0, 0.3, k) * with_addon
     out_k, out_r, f_k, f_r, ref_book = run_both_clear(book, rules, 4, deadline, log_base, flow, model, coef,
-                                                      adv, max_rounds)
-    for name in ("prices", "sold_shares", "sold_usd", "bought_usd", "stats"):
+                                                      adv, max_rounds, dealer_gamma, dealer_limit, addon,
+                                                      margin_active)
+    for name in ("prices", "sold_shares", "sold_usd", "bought_usd", "dealer_usd", "dealer_shares", "stats"):
         np.testing.assert_allclose(getattr(out_k, name), getattr(out_r, name), rtol=1e-12, atol=1e-9,
                                    err_msg=name)
     np.testing.assert_allclose(f_k, f_r, rtol=1e-12, atol=1e-9)
@@ -61,16 +69,16 @@ def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, dept
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 5),
        n_brokers=st.integers(1, 3), move=st.floats(-0.4, 0.4), conc=st.floats(0, 1),
-       buy=st.floats(0, 1), sell=st.floats(0, 1), band=st.floats(0, 0.2))
-def test_rebalance_kernel_equals_reference(seed, n, k, n_brokers, move, conc, buy, sell, band):
+       buy=st.floats(0, 1), sell=st.floats(0, 1), band=st.floats(0, 0.2), max_lev=st.floats(1.0, 5.0))
+def test_rebalance_kernel_equals_reference(seed, n, k, n_brokers, move, conc, buy, sell, band, max_lev):
     rng = np.random.default_rng(seed)
     price = rng.uniform(5, 200, k)
     book = random_book(rng, n, k, n_brokers, price=price, max_leverage=2.5)
     weights = rng.dirichlet(np.ones(k))
     p = price * (1 + move)
     ref_accounts = reference.accounts_from_arrays(book.copy())
-    bk, fk = kernels.rebalance(book, weights, conc, buy, sell, band, 0.5, 0.5, p)
-    br, fr = reference.rebalance(ref_accounts, weights, conc, buy, sell, band, 0.5, 0.5, p)
+    bk, fk = kernels.rebalance(book, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev)
+    br, fr = reference.rebalance(ref_accounts, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev)
     np.testing.assert_allclose(bk, br, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(fk, fr, rtol=1e-12, atol=1e-6)
     assert_books_equal(book, reference.arrays_from_accounts(ref_accounts, n_brokers))
@@ -83,8 +91,9 @@ def test_end_of_day_kernel_equals_reference(seed, n, k, n_brokers):
     book = random_book(rng, n, k, n_brokers, price=price)
     rules = _rules(rng, n_brokers)
     ref_accounts = reference.accounts_from_arrays(book.copy())
-    ak = kernels.end_of_day(book, rules, 252.0, price * 0.9)
-    ar = reference.end_of_day(ref_accounts, rules, 252.0, price * 0.9)
+    addon = rng.uniform(0.0, 0.3, k)
+    ak = kernels.end_of_day(book, rules, 252.0, price * 0.9, addon)
+    ar = reference.end_of_day(ref_accounts, rules, 252.0, price * 0.9, addon)
     np.testing.assert_allclose(ak, ar, rtol=1e-12)
     assert_books_equal(book, reference.arrays_from_accounts(ref_accounts, n_brokers))
 

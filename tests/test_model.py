@@ -84,7 +84,9 @@ def test_same_seed_identical_different_seed_differs():
 
 def test_k_equals_one_is_the_same_code_path():
     spec = small_scenario(market={"assets": ["market"], "weights": [1.0], "betas": []},
-                          margin={"accounts": 500})
+                          margin={"accounts": 500},
+                          letf_funds=[{"name": "x3", "underlying": "market", "leverage": 3, "aum_usd": 1e10}],
+                          options=[{"underlying": "market", "notional_usd": 5e10}])
     ts = sim.simulate(spec, seed=2).timeseries
     assert "price_market" in ts and len(ts) == spec.simulation.days
 

@@ -27,15 +27,15 @@ class MarginBook(mesa.Agent):
             **{key: getattr(accounts, key)[start:stop]
                for key in accounts.__dict__ if key != "broker_start"},
             broker_start=np.array([0, stop - start], dtype=np.int64))
-        self.rules = np.ascontiguousarray(rules[broker:broker + 1])
+        self.rules = rules[broker:broker + 1]  # a view: events that change the rules reach it
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
-                  sell_speed: float, band: float, initial_long: float,
-                  initial_short_equity: float) -> tuple[np.ndarray, np.ndarray]:
+                  sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
+                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting of this broker's accounts: (bought shares, $ flow)."""
         return kernels.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
-                                 initial_short_equity, prices)
+                                 initial_short_equity, prices, max_leverage)
 
-    def close_day(self, prices: np.ndarray, days_per_year: float) -> np.ndarray:
+    def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
         """Interest, call reset and this broker's FINRA aggregates (AGG_* vector)."""
-        return kernels.end_of_day(self.accounts, self.rules, days_per_year, prices)
+        return kernels.end_of_day(self.accounts, self.rules, days_per_year, prices, addon)

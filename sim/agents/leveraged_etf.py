@@ -1,0 +1,56 @@
+"""LeveragedETF: a daily-rebalanced leveraged or inverse ETF (Cheng and Madhavan 2009)."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+
+class LeveragedETF(mesa.Agent):
+    """A fund with leverage L on one asset or the cap-weighted index basket.
+
+    It holds ``shares`` of each asset and ``cash`` ($; negative = financing for L > 1).
+    NAV = cash + exposure. At the close it restores exposure = L x NAV: after an underlying
+    return r since the last rebalance the hedge trade is NAV x L(L-1) x r, the same sign for
+    long and inverse funds (both buy after a rise). Investors create (redeem) shares in
+    response to the return: creations = -flow_response x (L-1) x r x NAV, which at
+    flow_response = 1 offsets the rebalancing exactly (Ivanov and Lenkey 2018).
+    """
+
+    def __init__(self, model: mesa.Model, name: str, leverage: int, aum_usd: float, underlying: int,
+                 flow_response: float, prices: np.ndarray, basket: np.ndarray) -> None:
+        super().__init__(model)
+        self.name = name
+        self.leverage = leverage
+        self.underlying = underlying  # asset index, or -1 for the index basket
+        self.flow_response = flow_response
+        exposure = leverage * aum_usd
+        self.shares = exposure * basket / prices
+        self.cash = aum_usd - exposure
+        self.investor_cash = 0.0  # $ its investors paid in (creations) minus what they took out
+        self.last_exposure = exposure
+        self.last_return = 0.0
+
+    def exposure(self, prices: np.ndarray) -> float:
+        """$ value of the holdings (signed: negative for inverse funds)."""
+        return float(self.shares @ prices)
+
+    def nav(self, prices: np.ndarray) -> float:
+        return self.cash + self.exposure(prices)
+
+    def rebalance(self, prices: np.ndarray, basket: np.ndarray, redeem_fraction: float = 0.0) -> np.ndarray:
+        """Close-of-day order in $ per asset: leverage reset, creations/redemptions, outflows."""
+        exposure = self.exposure(prices)
+        r = exposure / self.last_exposure - 1.0 if self.last_exposure != 0.0 else 0.0
+        self.last_return = r
+        nav = self.cash + exposure
+        creations = -self.flow_response * (self.leverage - 1) * r * nav - redeem_fraction * nav
+        creations = max(creations, -nav)
+        self.cash += creations
+        self.investor_cash -= creations
+        target = self.leverage * (nav + creations)
+        usd = target * basket - self.shares * prices
+        self.shares += usd / prices
+        self.cash -= float(usd.sum())
+        self.last_exposure = target
+        return usd
