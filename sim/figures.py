@@ -41,14 +41,23 @@ def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
     ax.legend(loc="center right", ncols=3, bbox_to_anchor=(1.0, 0.5))
 
     ax = axes[2]
-    ax.bar(day, -ts["forced_sales_usd"] / BN, width=1.0, label="forced sales", color=style.PALETTE["vermillion"])
-    ax.bar(day, ts["deposits_usd"] / BN, width=1.0, label="deposits to meet calls", color=style.PALETTE["green"])
-    ax.plot(day, ts["flow_margin_voluntary_usd"] / BN, linewidth=0.9, label="voluntary margin trading (net)",
-            color=style.PALETTE["blue"])
+    channels = [("flow_margin_forced_usd", "margin: forced", "vermillion"),
+                ("flow_margin_voluntary_usd", "margin: voluntary", "orange"),
+                ("flow_letf_usd", "leveraged ETFs", "purple"),
+                ("flow_dealer_usd", "options dealers", "blue"),
+                ("flow_vol_control_usd", "vol-control funds", "green")]
+    pos = np.zeros(len(day))
+    neg = np.zeros(len(day))
+    for col, label, colour in channels:
+        x = ts[col].to_numpy() / BN
+        up, down = np.maximum(x, 0), np.minimum(x, 0)
+        ax.bar(day, up, bottom=pos, width=1.0, color=style.PALETTE[colour], label=label)
+        ax.bar(day, down, bottom=neg, width=1.0, color=style.PALETTE[colour])
+        pos, neg = pos + up, neg + down
     ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
-    ax.set_ylabel("$ billion per day")
-    ax.set_title("Margin investors' trading: forced sales (down), deposits (up), voluntary flow")
-    ax.legend(loc="best")
+    ax.set_ylabel("net $ billion bought per day")
+    ax.set_title("Procyclical trading by channel (selling below zero)")
+    ax.legend(loc="lower left", ncols=3)
 
     ax = axes[3]
     ax.bar(day, ts["margin_calls"], width=1.0, label="margin calls issued", color=style.PALETTE["orange"])

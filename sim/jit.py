@@ -6,6 +6,9 @@ there would silently leave a stale kernel in ``__pycache__``. Here each kernel's
 in a folder named by a hash of its own file and of every module it depends on, so editing
 any of them recompiles. The folder is ``$MARGINSIM_CACHE_DIR`` or ``~/.cache/marginsim``
 (``NUMBA_CACHE_DIR``, if set, is left in charge).
+
+Kernels use numpy's error model: a division by zero gives inf/nan instead of raising inside
+the hot loop, and the model's run-time invariants then stop the run with a clear message.
 """
 
 from __future__ import annotations
@@ -32,16 +35,16 @@ def _digest(files: list[str]) -> str:
 
 
 def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
-    """Decorator: ``numba.njit(cache=True)`` with a cache keyed on the sources of ``deps`` too."""
+    """Decorator: ``numba.njit(cache=True, error_model="numpy")``, cache keyed on ``deps`` too."""
 
     def wrap(fn: Callable) -> Callable:
         if os.environ.get("NUMBA_CACHE_DIR"):
-            return numba.njit(cache=True)(fn)
+            return numba.njit(cache=True, error_model="numpy")(fn)
         files = [fn.__code__.co_filename] + [m.__file__ for m in deps]
         previous = config.CACHE_DIR
         config.CACHE_DIR = str(cache_root() / "numba" / _digest(files))
         try:
-            return numba.njit(cache=True)(fn)
+            return numba.njit(cache=True, error_model="numpy")(fn)
         finally:
             config.CACHE_DIR = previous
 

@@ -22,7 +22,33 @@ def excess_kurtosis(returns: np.ndarray) -> float:
     return float(stats.kurtosis(r, fisher=True, bias=False))
 
 
-def summarize(ts: pd.DataFrame, initial: dict[str, float]) -> dict[str, float | int]:
+SHOCK_WINDOW_DAYS = 21
+"""Trading days after the first scheduled event in which the shock's trough is sought."""
+
+
+def shock_drawdown(levels: np.ndarray, event_day: int | None, window: int = SHOCK_WINDOW_DAYS) -> float:
+    """Fall from the close before ``event_day`` to the lowest close in the next ``window`` days.
+
+    0 when there is no event. This isolates the shock from whatever the rest of the year does.
+    """
+    if event_day is None:
+        return 0.0
+    before = 100.0 if event_day == 0 else float(levels[event_day - 1])
+    trough = float(np.min(levels[event_day:event_day + window]))
+    return max(1.0 - trough / before, 0.0)
+
+
+def channel_flows(ts: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per channel: total $ bought, total $ sold and the number of days it traded."""
+    out = {}
+    for col in [c for c in ts.columns if c.startswith("flow_")]:
+        x = ts[col].to_numpy()
+        out[col[len("flow_"):-len("_usd")]] = {"bought_usd": float(x[x > 0].sum()), "sold_usd": float(-x[x < 0].sum()),
+                                             "days_traded": int(np.count_nonzero(x))}
+    return out
+
+
+def summarize(ts: pd.DataFrame, initial: dict[str, float], event_day: int | None = None) -> dict:
     """Headline metrics of a run (returns as fractions, flows and losses in $)."""
     returns = ts["index_return"].to_numpy()
     worst = int(np.argmin(returns))
@@ -30,6 +56,8 @@ def summarize(ts: pd.DataFrame, initial: dict[str, float]) -> dict[str, float | 
         "days": len(ts),
         "total_return": float(ts["index_level"].iloc[-1] / 100.0 - 1.0),
         "max_drawdown": max_drawdown(ts["index_level"].to_numpy()),
+        "shock_day": event_day,
+        "shock_drawdown": shock_drawdown(ts["index_level"].to_numpy(), event_day),
         "worst_day": int(ts["day"].iloc[worst]),
         "worst_day_return": float(returns[worst]),
         "annualized_vol": float(np.std(returns, ddof=1) * np.sqrt(252.0)) if len(ts) > 1 else 0.0,
@@ -49,4 +77,7 @@ def summarize(ts: pd.DataFrame, initial: dict[str, float]) -> dict[str, float | 
         "final_margin_debt_usd": float(ts["margin_debt"].iloc[-1]),
         "final_net_credit_balance_usd": float(ts["net_credit_balance"].iloc[-1]),
         "min_margin_debt_usd": float(ts["margin_debt"].min()),
+        "min_dealer_gex_usd": float(ts["dealer_gex_usd"].min()),
+        "channel_flows": channel_flows(ts),
+        "regime_days": {k: int(v) for k, v in ts["regime"].value_counts().sort_index().items()},
     }

@@ -75,7 +75,7 @@ class MarketModel(mesa.Model):
         self.letfs = [
             LeveragedETF(self, f.name, f.leverage, f.aum_usd, self._asset_code(f.underlying),
                          scenario.letf.flow_response, prices,
-                         self._basket(self._asset_code(f.underlying), cap_weights))
+                         self._basket(self._asset_code(f.underlying), cap_weights), scenario.letf.max_market_share)
             for f in scenario.letf_funds]
         self.dealer = (OptionsDealer(self, scenario.dealers, scenario.options, market.names, prices,
                                      market.index_level, cap_weights, sim.days_per_year)
@@ -173,6 +173,16 @@ class MarketModel(mesa.Model):
             self.initial_long = event.size
             self.max_leverage = 1.0 / event.size
 
+    def _letf_orders(self, prices: np.ndarray, caps: np.ndarray, day: int) -> np.ndarray:
+        """The leveraged ETFs' close-of-day orders, $ per asset."""
+        total = np.zeros(self.spec.n_assets)
+        cap_weights = caps / caps.sum()
+        for fund in self.letfs:
+            underlying_cap = float(caps.sum() if fund.underlying < 0 else caps[fund.underlying])
+            total = total + fund.rebalance(prices, self._basket(fund.underlying, cap_weights),
+                                           self._redeem_fraction(fund, day), underlying_cap)
+        return total
+
     def _redeem_fraction(self, fund: LeveragedETF, day: int) -> float:
         total = 0.0
         for ev in self.events.get(day, ()):
@@ -220,13 +230,11 @@ class MarketModel(mesa.Model):
             self.noise_trader.fill(orders["flow_noise_usd"], prices)
             if s == substeps - 1:
                 if self.active["letf"]:
-                    orders["flow_letf_usd"] = sum(
-                        (f.rebalance(prices, self._basket(f.underlying, cap_weights), self._redeem_fraction(f, day))
-                         for f in self.letfs), np.zeros(k))
+                    orders["flow_letf_usd"] = self._letf_orders(prices, caps, day)
                 if self.vol_fund is not None and self.active["vol_control"]:
                     orders["flow_vol_control_usd"] = self.vol_fund.rebalance(prices, cap_weights)
                 if self.active["margin"]:
-                    bought, voluntary = self.book.rebalance(
+                    _bought, voluntary = self.book.rebalance(
                         prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
                         self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage)
                     orders["flow_margin_voluntary_usd"] = voluntary

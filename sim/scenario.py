@@ -45,6 +45,7 @@ class Meta:
     """Name and description; not used by the model."""
     name: str = _field("unnamed", doc="scenario name")
     description: str = _field("", doc="what the scenario represents and where its numbers come from")
+    extends: str = _field("", doc="built-in scenario this one starts from (its tables are merged in)")
 
 
 @dataclass
@@ -182,6 +183,9 @@ class Letf:
     """Leveraged-ETF investor behaviour shared by all funds."""
     flow_response: float = _field(0.0, lo=0.0, hi=2.0,
                                   doc="creations = -flow_response x (L-1) x r x AUM; 1 offsets rebalancing")
+    max_market_share: float = _field(0.25, lo=0.0, hi=1.0, lo_open=True,
+                                     doc="a fund whose exposure would exceed this share of its underlying's "
+                                         "market value is closed")
 
 
 @dataclass
@@ -220,7 +224,7 @@ class VolControl:
     target_vol: float = _field(0.10, lo=0.01, hi=2.0, unit="annual")
     cap: float = _field(1.5, lo=0.0, hi=5.0, unit="maximum exposure / NAV")
     band: float = _field(0.05, lo=0.0, hi=1.0, unit="no-trade band in exposure")
-    lag_days: int = _field(1, lo=0, hi=20, unit="days between the estimate and the trade")
+    lag_days: int = _field(1, lo=1, hi=20, unit="days between the estimate's last close and the trade")
     fast_lambda: float = _field(0.94, lo=0.0, hi=1.0, hi_open=True)
     slow_lambda: float = _field(0.97, lo=0.0, hi=1.0, hi_open=True)
 
@@ -431,6 +435,9 @@ def _check_consistency(s: Scenario) -> None:
 # ---------------------------------------------------------------------------- loading
 
 def _check_underlyings(s: Scenario) -> None:
+    if s.meta.extends and s.meta.extends not in builtin_names():
+        raise ScenarioError(f"meta.extends = {s.meta.extends!r}: must be a built-in scenario: "
+                            + ", ".join(builtin_names()))
     allowed = ["index", *s.market.assets]
     text = ", ".join(repr(a) for a in allowed)
     for section, items in (("letf_funds", s.letf_funds), ("options", s.options)):
@@ -452,8 +459,8 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def read_toml(name_or_path: str) -> dict[str, Any]:
-    """Read a built-in scenario by name, or a TOML file by path."""
+def read_toml(name_or_path: str, depth: int = 0) -> dict[str, Any]:
+    """Read a built-in scenario by name, or a TOML file by path (resolving ``meta.extends``)."""
     path = Path(name_or_path)
     if name_or_path.endswith(".toml") or path.exists():
         if not path.is_file():
@@ -465,9 +472,23 @@ def read_toml(name_or_path: str) -> dict[str, Any]:
                                 + ", ".join(builtin_names()) + " (or a path to a .toml file)")
         text = (resources.files("sim") / "scenarios" / f"{name_or_path}.toml").read_text()
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"scenario {name_or_path!r}: invalid TOML: {exc}") from None
+    parent = data.get("meta", {}).get("extends", "") if isinstance(data.get("meta"), dict) else ""
+    if parent:
+        if parent == name_or_path or depth > 8:
+            raise ScenarioError(f"meta.extends = {parent!r}: must not extend itself (or nest deeper than 8)")
+        data = merge(read_toml(parent, depth + 1), data)
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge field by field; lists (brokers, events, funds, options) replace the base's."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -81,7 +81,7 @@ def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: 
         "scenario_name": spec.meta.name,
         "scenario_hash": spec.hash(),
         "mode": mode,
-        "metrics": summarize(ts, model.initial),
+        "metrics": summarize(ts, model.initial, min((e.day for e in spec.events), default=None)),
         "scenario": spec.to_dict(),
     }
     ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})

@@ -76,6 +76,25 @@ BAD = [
     ({"margin": {"initial_margin_short": 1.2}}, "margin.maintenance_short"),
     ({"liquidity": {"value_intensity": 1.0}}, "liquidity.value_intensity"),   # overshooting value traders
     ({"market": {"betas": [1.0, 2.0]}}, "market.betas"),
+    # the channels and events of issue 3
+    ({"channels": {"margin": 1}}, "channels.margin"),                          # not a boolean
+    ({"letf_funds": [{"leverage": 4}]}, "letf_funds[0].leverage"),             # not in {-3,-2,-1,2,3}
+    ({"letf_funds": [{"aum_usd": -1.0}]}, "letf_funds[0].aum_usd"),
+    ({"letf_funds": [{"underlying": "mars"}]}, "letf_funds[0].underlying"),
+    ({"letf": {"flow_response": 3.0}}, "letf.flow_response"),
+    ({"options": [{"kind": "straddle"}]}, "options[0].kind"),
+    ({"options": [{"side": "both"}]}, "options[0].side"),
+    ({"options": [{"tenor_days": 0}]}, "options[0].tenor_days"),
+    ({"dealers": {"implied_vol": 0.0}}, "dealers.implied_vol"),
+    ({"vol_control": {"target_vol": float("inf")}}, "vol_control.target_vol"),
+    ({"vol_control": {"lag_days": 0}}, "vol_control.lag_days"),
+    ({"vol_control": {"fast_lambda": 0.99, "slow_lambda": 0.97}}, "vol_control.slow_lambda"),
+    ({"events": [{"kind": "rate_shock", "size": 0.9}]}, "events[0].size"),
+    ({"events": [{"kind": "lending_cut", "size": 0.3}]}, "events[0].size"),
+    ({"events": [{"kind": "vol_regime", "size": -1.0}]}, "events[0].size"),
+    ({"events": [{"kind": "meteor"}]}, "events[0].kind"),
+    ({"events": [{"kind": "maintenance_raise", "size": 0.7}]}, "events[0].size"),
+    ({"meta": {"extends": "nope"}}, "meta.extends"),
 ]
 
 

@@ -13,23 +13,30 @@ class LeveragedETF(mesa.Agent):
     NAV = cash + exposure. At the close it restores exposure = L x NAV: after an underlying
     return r since the last rebalance the hedge trade is NAV x L(L-1) x r, the same sign for
     long and inverse funds (both buy after a rise). Investors create (redeem) shares in
-    response to the return: creations = -flow_response x (L-1) x r x NAV, which at
-    flow_response = 1 offsets the rebalancing exactly (Ivanov and Lenkey 2018).
+    response to the return: creations = -flow_response x (L-1) x r x NAV before the return,
+    which at flow_response = 1 offsets the rebalancing exactly (Ivanov and Lenkey 2018).
+    A fund whose NAV reaches zero (an L-times move of -1/L), or whose exposure would exceed
+    ``max_market_share`` of its underlying's market value (issuers halt and close such funds),
+    is terminated: it closes its positions and stops trading; a negative balance is its swap
+    counterparties' loss.
     """
 
     def __init__(self, model: mesa.Model, name: str, leverage: int, aum_usd: float, underlying: int,
-                 flow_response: float, prices: np.ndarray, basket: np.ndarray) -> None:
+                 flow_response: float, prices: np.ndarray, basket: np.ndarray,
+                 max_market_share: float = 1.0) -> None:
         super().__init__(model)
         self.name = name
         self.leverage = leverage
         self.underlying = underlying  # asset index, or -1 for the index basket
         self.flow_response = flow_response
+        self.max_market_share = max_market_share
         exposure = leverage * aum_usd
         self.shares = exposure * basket / prices
         self.cash = aum_usd - exposure
         self.investor_cash = 0.0  # $ its investors paid in (creations) minus what they took out
         self.last_exposure = exposure
         self.last_return = 0.0
+        self.terminated = False
 
     def exposure(self, prices: np.ndarray) -> float:
         """$ value of the holdings (signed: negative for inverse funds)."""
@@ -38,14 +45,23 @@ class LeveragedETF(mesa.Agent):
     def nav(self, prices: np.ndarray) -> float:
         return self.cash + self.exposure(prices)
 
-    def rebalance(self, prices: np.ndarray, basket: np.ndarray, redeem_fraction: float = 0.0) -> np.ndarray:
+    def rebalance(self, prices: np.ndarray, basket: np.ndarray, redeem_fraction: float = 0.0,
+                  underlying_cap: float = np.inf) -> np.ndarray:
         """Close-of-day order in $ per asset: leverage reset, creations/redemptions, outflows."""
         exposure = self.exposure(prices)
+        nav = self.cash + exposure
+        too_big = abs(self.leverage * nav) > self.max_market_share * underlying_cap
+        if self.terminated or nav <= 0.0 or too_big:
+            usd = -self.shares * prices
+            self.shares = np.zeros_like(self.shares)
+            self.cash -= float(usd.sum())
+            self.terminated = True
+            return usd
         r = exposure / self.last_exposure - 1.0 if self.last_exposure != 0.0 else 0.0
         self.last_return = r
-        nav = self.cash + exposure
-        creations = -self.flow_response * (self.leverage - 1) * r * nav - redeem_fraction * nav
-        creations = max(creations, -nav)
+        nav_before = self.last_exposure / self.leverage
+        creations = -self.flow_response * (self.leverage - 1) * r * nav_before - redeem_fraction * nav
+        creations = max(creations, -nav)  # investors cannot redeem more than the fund holds
         self.cash += creations
         self.investor_cash -= creations
         target = self.leverage * (nav + creations)

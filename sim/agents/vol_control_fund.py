@@ -13,8 +13,9 @@ class VolControlFund(mesa.Agent):
 
     The estimate is the larger of two EWMA volatilities of the index's daily log returns
     (decays ``fast_lambda`` = 0.94 and ``slow_lambda`` = 0.97, annualised), as volatility-
-    control indices do; the fund acts on the estimate ``lag_days`` old and only when the
-    exposure is more than ``band`` away from its target. Holds the cap-weighted index basket.
+    control indices do. At day t's close the fund acts on the estimate through the close of day
+    t - ``lag_days`` (lag 1: yesterday's), and only when its exposure is more than ``band``
+    away from the target. Holds the cap-weighted index basket.
     """
 
     def __init__(self, model: mesa.Model, aum_usd: float, target_vol: float, cap: float, band: float,
@@ -27,7 +28,7 @@ class VolControlFund(mesa.Agent):
         self.days_per_year = days_per_year
         daily_var = initial_vol**2 / days_per_year
         self.variances = [daily_var, daily_var]
-        self.history = [self.estimate()] * (lag_days + 1)
+        self.history = [self.estimate()] * lag_days  # estimates through the last lag_days closes
         exposure = self.target_exposure(self.history[0]) * aum_usd
         self.shares = exposure * basket / prices
         self.cash = aum_usd - exposure
@@ -44,7 +45,7 @@ class VolControlFund(mesa.Agent):
         self.variances = [lam * v + (1.0 - lam) * log_return**2 for lam, v in zip(self.lambdas, self.variances,
                                                                                       strict=True)]
         self.history.append(self.estimate())
-        del self.history[: -(self.lag_days + 1)]
+        del self.history[: -self.lag_days]
 
     def exposure(self, prices: np.ndarray) -> float:
         return float(self.shares @ prices) / (self.cash + float(self.shares @ prices))
