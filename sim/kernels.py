@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba.extending import register_jitable
 
 from sim import impact, margin
 from sim.impact import price_with_dealers
@@ -99,6 +100,20 @@ class ClearingResult:
         return bool(self.stats[STAT_CONVERGED])
 
 
+@register_jitable
+def mark(long: np.ndarray, short: np.ndarray, i: int, prices: np.ndarray,
+         addon: np.ndarray) -> tuple[float, float, float]:
+    """Account ``i`` at ``prices``: (long value, short value, add-on requirement), all $."""
+    long_value = 0.0
+    short_value = 0.0
+    extra = 0.0
+    for j in range(prices.shape[0]):
+        long_value += prices[j] * long[i, j]
+        short_value += prices[j] * short[i, j]
+        extra += addon[j] * prices[j] * long[i, j]
+    return long_value, short_value, extra
+
+
 def _check_rules(rules: np.ndarray, accounts: AccountArrays) -> None:
     n_brokers = accounts.broker_start.shape[0] - 1
     if rules.shape != (n_brokers, 5) or rules.dtype != np.float64:
@@ -173,13 +188,7 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
             t_long = rules[b, 2]
             t_short = rules[b, 3]
             for i in range(broker_start[b], broker_start[b + 1]):
-                long_value = 0.0
-                short_value = 0.0
-                extra = 0.0
-                for j in range(n_assets):
-                    long_value += prices[j] * long[i, j]
-                    short_value += prices[j] * short[i, j]
-                    extra += addon[j] * prices[j] * long[i, j]
+                long_value, short_value, extra = mark(long, short, i, prices, addon)
                 eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
                 fraction, deposit, new_call_day, issued = margin.settle_account(
                     eq, margin.requirement(long_value, short_value, m_long, m_short) + extra,
@@ -261,12 +270,9 @@ def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_ta
                       weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
                       prices, max_leverage, bought, flow):  # pragma: no cover - jitted
     n_assets = prices.shape[0]
+    no_addon = np.zeros(n_assets)
     for i in range(cash.shape[0]):
-        long_value = 0.0
-        short_value = 0.0
-        for j in range(n_assets):
-            long_value += prices[j] * long[i, j]
-            short_value += prices[j] * short[i, j]
+        long_value, short_value, _ = mark(long, short, i, prices, no_addon)
         eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
         power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
         target = min(target_leverage[i], max_leverage) * eq
@@ -323,19 +329,12 @@ def end_of_day(accounts: AccountArrays, rules: np.ndarray, days_per_year: float,
 @kernel(margin, impact)
 def _end_of_day_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
                        days_per_year, prices, addon, agg):  # pragma: no cover - jitted
-    n_assets = prices.shape[0]
     for b in range(broker_start.shape[0] - 1):
         m_long = rules[b, 0]
         m_short = rules[b, 1]
         rate = rules[b, 4]
         for i in range(broker_start[b], broker_start[b + 1]):
-            long_value = 0.0
-            short_value = 0.0
-            extra = 0.0
-            for j in range(n_assets):
-                long_value += prices[j] * long[i, j]
-                short_value += prices[j] * short[i, j]
-                extra += addon[j] * prices[j] * long[i, j]
+            long_value, short_value, extra = mark(long, short, i, prices, addon)
             interest = margin.daily_interest(cash[i], rate, days_per_year)
             cash[i] -= interest
             if short_value == 0.0:

@@ -157,15 +157,19 @@ def test_short_squeeze_forces_buy_in():
     assert out.sold_shares[0] < 0.0
 
 
+def _identical_2x_book(n: int) -> kernels.AccountArrays:
+    """n long-only accounts, each 2 shares at $100 on $100 of debt (2x leverage)."""
+    return kernels.AccountArrays(
+        long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
+        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
+        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+
+
 def test_cascade_converges_to_a_fixed_point_with_no_deficit():
     # Identical accounts liquidated exactly to maintenance (no buffer): every round's sales push
     # the price down and call them again; rounds shrink geometrically to a fixed point where
     # no account is short of maintenance and the price is exactly the impact of what was sold.
-    n = 1000
-    book = kernels.AccountArrays(
-        long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
-        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
-        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+    book = _identical_2x_book(1000)
     cap = 2e5 * 100  # market value
     coef = np.array([5.0 / cap])
     flow = np.zeros(1)
@@ -181,11 +185,7 @@ def test_cascade_converges_to_a_fixed_point_with_no_deficit():
 
 
 def test_round_cap_is_reported_not_silent():
-    n = 1000
-    book = kernels.AccountArrays(
-        long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
-        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
-        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+    book = _identical_2x_book(1000)
     out = kernels.clear(book, RULES, 0, 0, np.log([70.0]), np.zeros(1), LINEAR, np.array([5.0 / 2e7]),
                         np.ones(1), 1)
     assert not out.converged and out.rounds == 1
