@@ -153,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_attribute(args: argparse.Namespace) -> int:
     from sim.attribution import attribute, plot_attribution
     from sim.scenario import load
-    from sim.simulate import _atomic_write, check_seed
+    from sim.simulate import atomic_write, check_seed
 
     spec = load(args.scenario, args.overrides)
     check_seed(args.seed)
@@ -165,7 +165,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     payload = {"version": __version__, **att.to_json()}
-    _atomic_write(out / "attribution.json",
+    atomic_write(out / "attribution.json",
                   lambda p: Path(p).write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n"))
     png = plot_attribution(att, out / "attribution.png")
     if args.json:

@@ -38,7 +38,7 @@ def check_conservation(model: MarketModel) -> None:
     a = model.book.arrays()
     if np.any(a.long < 0.0) or np.any(a.short < 0.0):
         raise InvariantError("margin book holds negative long or short shares")
-    held = model._agent_shares() + model.passive_shares
+    held = model.agent_shares() + model.passive_shares
     outstanding = model.market.shares_outstanding
     if not np.allclose(held, outstanding, rtol=RELATIVE_TOLERANCE, atol=0.0):
         raise InvariantError(f"shares not conserved: held {held} vs outstanding {outstanding}")

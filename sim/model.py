@@ -97,7 +97,7 @@ class MarketModel(mesa.Model):
         self.broker_cash = 0.0
         self.records: list[dict[str, float | str]] = []
         # everything not held by a modelled agent is held by passive investors, constant
-        self.passive_shares = market.shares_outstanding - self._agent_shares()
+        self.passive_shares = market.shares_outstanding - self.agent_shares()
         self.total_cash = self.cash_in_system()
         self.initial = self.book_aggregates()
         self._prev_margin_debt = self.initial["margin_debt"]
@@ -120,7 +120,8 @@ class MarketModel(mesa.Model):
         out = [self.value_trader, self.noise_trader, self.market_maker, *self.letfs]
         return out + [a for a in (self.dealer, self.vol_fund) if a is not None]
 
-    def _agent_shares(self) -> np.ndarray:
+    def agent_shares(self) -> np.ndarray:
+        """Net shares of each asset held by every modelled agent (margin book net of shorts)."""
         a = self.book.arrays()
         total = a.long.sum(0) - a.short.sum(0)
         for agent in self.traders():

@@ -32,13 +32,14 @@ class SimulationResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ts_path, summary_path = out / "timeseries.parquet", out / "summary.json"
-        _atomic_write(ts_path, lambda p: self.timeseries.to_parquet(p, index=False))
-        _atomic_write(summary_path, lambda p: Path(p).write_text(
+        atomic_write(ts_path, lambda p: self.timeseries.to_parquet(p, index=False))
+        atomic_write(summary_path, lambda p: Path(p).write_text(
             json.dumps(self.summary, indent=2, allow_nan=False) + "\n"))
         return ts_path, summary_path
 
 
-def _atomic_write(path: Path, writer) -> None:
+def atomic_write(path: Path, writer) -> None:
+    """Write ``path`` through ``writer(tmp_path)`` and rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
