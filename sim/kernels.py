@@ -213,10 +213,9 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
                         bought_usd[j] += cover * prices[j]
                     if fraction >= 1.0:
                         balance = cash[i] + short_credit[i]
-                        owed = max(-balance, 0.0)
-                        paid = min(reserve[i], owed)
+                        paid, loss = margin.close_out(balance, reserve[i])
                         reserve[i] -= paid
-                        stats[3] += owed - paid
+                        stats[3] += loss
                         cash[i] = max(balance, 0.0)
                         short_credit[i] = 0.0
                         call_day[i] = -1
@@ -247,9 +246,9 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
 
     Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to
     ``target_leverage x equity`` in longs (and ``short_target x equity`` in shorts), outside
-    a band, within Reg T buying power. Buys go
-    to the account's allocation (``concentration`` in its home sector, the rest by index
-    weight; new shorts by index weight); sales and buy-ins are pro rata to holdings.
+    a band, within Reg T buying power. Buys go to the account's allocation (``concentration``
+    in its home sector, the rest by index weight; new shorts by index weight); sales and
+    buy-ins are pro rata to holdings.
     Trades fill at ``prices``. ``max_leverage`` caps every target (a cut in margin lending).
     """
     k = prices.shape[0]

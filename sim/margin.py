@@ -156,6 +156,18 @@ def leverage_trade(equity_usd: float, long_value: float, target_value: float, bu
 
 
 @register_jitable
+def close_out(balance: float, reserve: float) -> tuple[float, float]:
+    """A closed-out account's cash balance ($, all positions sold) settled with the broker.
+
+    The customer owes a negative balance; their free credit (``reserve``) pays what it can and
+    the rest is the broker's loss. Returns (paid from free credit, broker loss), both >= 0.
+    """
+    owed = max(-balance, 0.0)
+    paid = min(reserve, owed)
+    return paid, owed - paid
+
+
+@register_jitable
 def daily_interest(cash: float, annual_rate: float, days_per_year: float) -> float:
     """Interest charged for one trading day on the debit balance, in $."""
     return debit_balance(cash) * annual_rate / days_per_year

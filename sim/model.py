@@ -174,10 +174,9 @@ class MarketModel(mesa.Model):
             self.initial_long = event.size
             self.max_leverage = 1.0 / event.size
 
-    def _letf_orders(self, prices: np.ndarray, caps: np.ndarray, day: int) -> np.ndarray:
+    def _letf_orders(self, prices: np.ndarray, caps: np.ndarray, cap_weights: np.ndarray, day: int) -> np.ndarray:
         """The leveraged ETFs' close-of-day orders, $ per asset."""
         total = np.zeros(self.spec.n_assets)
-        cap_weights = caps / caps.sum()
         for fund in self.letfs:
             underlying_cap = float(caps.sum() if fund.underlying < 0 else caps[fund.underlying])
             total = total + fund.rebalance(prices, self._basket(fund.underlying, cap_weights),
@@ -217,7 +216,7 @@ class MarketModel(mesa.Model):
             log_base, coef, adv = market.begin_substep()
             prices = np.exp(log_base)
             caps = market.shares_outstanding * prices
-            cap_weights = caps / caps.sum()
+            cap_weights = market.cap_weights(prices)
             index_level = market.index_at(prices)
             orders: dict[str, np.ndarray] = {}
             dealer_gamma, dealer_limit = np.zeros(k), np.zeros(k)
@@ -231,7 +230,7 @@ class MarketModel(mesa.Model):
             self.noise_trader.fill(orders["flow_noise_usd"], prices)
             if s == substeps - 1:
                 if self.active["letf"]:
-                    orders["flow_letf_usd"] = self._letf_orders(prices, caps, day)
+                    orders["flow_letf_usd"] = self._letf_orders(prices, caps, cap_weights, day)
                 if self.vol_fund is not None and self.active["vol_control"]:
                     orders["flow_vol_control_usd"] = self.vol_fund.rebalance(prices, cap_weights)
                 if self.active["margin"]:

@@ -108,10 +108,9 @@ class ReferenceAccount:
             tally.bought_usd[j] += cover * p
         if fraction >= 1.0:  # closed out: the customer owes any negative balance
             balance = self.cash + self.short_credit
-            owed = max(-balance, 0.0)
-            paid = min(self.reserve, owed)
+            paid, loss = margin.close_out(balance, self.reserve)
             self.reserve -= paid
-            tally.stats[3] += owed - paid
+            tally.stats[3] += loss
             self.cash = max(balance, 0.0)
             self.short_credit = 0.0
             self.call_day = -1
