@@ -296,7 +296,7 @@ class MarketModel(mesa.Model):
             "interest_usd": agg[kernels.AGG_INTEREST],
             "realized_vol": market.realized_vol,
             "clearing_rounds": max_rounds_used,
-            "dealer_gex_usd": self.gex(prices, day + 1.0),
+            "dealer_gex_usd": self.gex(prices, day + (sim.substeps - 1) / sim.substeps),  # as last hedged
             "letf_aum_usd": float(sum(f.nav(prices) for f in self.letfs)),
             "vol_control_exposure": self.vol_fund.exposure(prices) if self.vol_fund is not None else 0.0,
         })
