@@ -76,7 +76,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
                             "house_maintenance_short")
     lev0 = _squash(np.ones(n), hi, np.minimum(centre, hi), m.leverage_drift * rng.standard_normal(n))
     equity = rng.lognormal(0.0, m.wealth_sigma, n)
-    home = rng.choice(k, size=n, p=weights).astype(np.int64)
+    home = rng.choice(k, size=n, p=weights).astype(np.int32)
     alloc = (1.0 - m.concentration) * weights[None, :] + m.concentration * np.eye(k)[home]
 
     long_value = lev0 * equity
@@ -98,7 +98,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
         cash=-(long_value - equity),
         short_credit=short_value.copy(),
         reserve=reserve,
-        call_day=np.full(n, -1, dtype=np.int64),
+        call_day=np.full(n, -1, dtype=np.int32),
         target_leverage=lev0.copy(),
         short_target=short_target,
         home=home,

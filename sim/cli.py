@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="processes for the 16 runs (default: up to 4)")
     att.add_argument("--json", action="store_true", help="print the JSON instead of the table")
 
+    bench = sub.add_parser("bench", help="benchmarks: results/benchmarks.json and .md (same as python -m sim.bench)")
+    bench.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
+    bench.add_argument("--out", default="results", help="folder for benchmarks.json and benchmarks.md")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
     show.add_argument("scenario")
@@ -197,6 +201,12 @@ def cmd_balance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from sim.bench import main as bench_main
+
+    return bench_main([*(["--quick"] if args.quick else []), "--out", args.out])
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
@@ -214,7 +224,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
-            "scenarios": cmd_scenarios, "show": cmd_show}
+            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ into the preallocated outputs and draws no random numbers. Per-account arithmeti
 
 Account arrays (struct of arrays, accounts sorted by broker):
 ``long``/``short`` (N, K) shares; ``cash``, ``short_credit``, ``reserve`` (N,) $;
-``call_day`` (N,) int64, -1 when no call is open. Broker ``b`` owns accounts
+``call_day`` (N,) int32 trading day, -1 when no call is open; ``home`` (N,) int32 sector. Broker ``b`` owns accounts
 ``broker_start[b]:broker_start[b+1]``; its rates are ``rules[b] = (maint_long, maint_short,
 target_long, target_short, annual_rate)``.
 """
@@ -72,8 +72,8 @@ class AccountArrays:
                 raise ValueError(f"accounts.{name}: must be float64 of shape ({n},)")
         for name in ("call_day", "home"):
             arr = getattr(self, name)
-            if arr.shape != (n,) or arr.dtype != np.int64:
-                raise ValueError(f"accounts.{name}: must be int64 of shape ({n},)")
+            if arr.shape != (n,) or arr.dtype != np.int32:
+                raise ValueError(f"accounts.{name}: must be int32 of shape ({n},)")
         bs = self.broker_start
         if bs.dtype != np.int64 or bs[0] != 0 or bs[-1] != n or np.any(np.diff(bs) < 0):
             raise ValueError(f"accounts.broker_start: must be non-decreasing int64 from 0 to {n}")
@@ -100,7 +100,7 @@ class ClearingResult:
         return bool(self.stats[STAT_CONVERGED])
 
 
-@register_jitable
+@register_jitable(inline="always")
 def mark(long: np.ndarray, short: np.ndarray, i: int, prices: np.ndarray,
          addon: np.ndarray) -> tuple[float, float, float]:
     """Account ``i`` at ``prices``: (long value, short value, add-on requirement), all $."""
@@ -112,6 +112,35 @@ def mark(long: np.ndarray, short: np.ndarray, i: int, prices: np.ndarray,
         short_value += prices[j] * short[i, j]
         extra += addon[j] * prices[j] * long[i, j]
     return long_value, short_value, extra
+
+
+@register_jitable
+def count_deficits(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short):
+    """How many of accounts start..stop-1 are short of maintenance: a read-only, branch-free pass.
+
+    With one asset and no add-on the holdings are read as contiguous vectors, which lets the
+    compiler vectorise the loop; the arithmetic is the same as :func:`mark` (0.0 + x == x).
+    """
+    n = 0
+    if prices.shape[0] == 1 and addon[0] == 0.0:
+        p = prices[0]
+        # slices indexed from 0: the compiler can then drop negative-index checks and vectorise
+        flat_long = long.reshape(long.shape[0])[start:stop]
+        flat_short = short.reshape(short.shape[0])[start:stop]
+        cash_b = cash[start:stop]
+        credit_b = short_credit[start:stop]
+        for i in range(stop - start):
+            long_value = p * flat_long[i]
+            short_value = p * flat_short[i]
+            eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
+            n += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short))
+        return n
+    long_b, short_b, cash_b, credit_b = long[start:stop], short[start:stop], cash[start:stop], short_credit[start:stop]
+    for i in range(stop - start):
+        long_value, short_value, extra = mark(long_b, short_b, i, prices, addon)
+        eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
+        n += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+    return n
 
 
 def _check_rules(rules: np.ndarray, accounts: AccountArrays) -> None:
@@ -178,47 +207,65 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
         stats[6] += it < 0
     converged = 0.0
     rounds = 0
+    n_brokers = broker_start.shape[0] - 1 if margin_active else 0
+    found = np.empty(cash.shape[0], dtype=np.int64)  # accounts in deficit this round
     for _ in range(max_rounds):
         rounds += 1
         round_shares[:] = 0.0
         liquidated = 0
-        for b in range(broker_start.shape[0] - 1 if margin_active else 0):
+        # 1. count the accounts short of maintenance (the common pass ends here: none are)
+        n_short = 0
+        for b in range(n_brokers):
+            n_short += count_deficits(long, short, cash, short_credit, prices, addon, broker_start[b],
+                                      broker_start[b + 1], rules[b, 0], rules[b, 1])
+        if n_short == 0:
+            converged = 1.0
+            break
+        # 2. list them (a second read-only pass, only when there are some)
+        n_found = 0
+        for b in range(n_brokers):
             m_long = rules[b, 0]
             m_short = rules[b, 1]
-            t_long = rules[b, 2]
-            t_short = rules[b, 3]
             for i in range(broker_start[b], broker_start[b + 1]):
                 long_value, short_value, extra = mark(long, short, i, prices, addon)
                 eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
-                fraction, deposit, new_call_day, issued = margin.settle_account(
-                    eq, margin.requirement(long_value, short_value, m_long, m_short) + extra,
-                    margin.requirement(long_value, short_value, t_long, t_short) + extra,
-                    reserve[i], call_day[i], day, deadline)
-                call_day[i] = new_call_day
-                stats[0] += issued
-                stats[1] += deposit
-                reserve[i] -= deposit
-                cash[i] += deposit
-                if fraction > 0.0:
-                    liquidated += 1
-                    for j in range(n_assets):
-                        sell = fraction * long[i, j]
-                        cover = fraction * short[i, j]
-                        long[i, j] -= sell
-                        short[i, j] -= cover
-                        cash[i] += sell * prices[j]
-                        short_credit[i] -= cover * prices[j]
-                        round_shares[j] += sell - cover
-                        sold_usd[j] += sell * prices[j]
-                        bought_usd[j] += cover * prices[j]
-                    if fraction >= 1.0:
-                        balance = cash[i] + short_credit[i]
-                        paid, loss = margin.close_out(balance, reserve[i])
-                        reserve[i] -= paid
-                        stats[3] += loss
-                        cash[i] = max(balance, 0.0)
-                        short_credit[i] = 0.0
-                        call_day[i] = -1
+                found[n_found] = i
+                n_found += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+        # 3. settle only those, in account order (for the others settle_account changes nothing)
+        for q in range(n_found):
+            i = found[q]
+            b = np.searchsorted(broker_start, i, side="right") - 1
+            long_value, short_value, extra = mark(long, short, i, prices, addon)
+            eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+            fraction, deposit, new_call_day, issued = margin.settle_account(
+                eq, margin.requirement(long_value, short_value, rules[b, 0], rules[b, 1]) + extra,
+                margin.requirement(long_value, short_value, rules[b, 2], rules[b, 3]) + extra,
+                reserve[i], call_day[i], day, deadline)
+            call_day[i] = new_call_day
+            stats[0] += issued
+            stats[1] += deposit
+            reserve[i] -= deposit
+            cash[i] += deposit
+            if fraction > 0.0:
+                liquidated += 1
+                for j in range(n_assets):
+                    sell = fraction * long[i, j]
+                    cover = fraction * short[i, j]
+                    long[i, j] -= sell
+                    short[i, j] -= cover
+                    cash[i] += sell * prices[j]
+                    short_credit[i] -= cover * prices[j]
+                    round_shares[j] += sell - cover
+                    sold_usd[j] += sell * prices[j]
+                    bought_usd[j] += cover * prices[j]
+                if fraction >= 1.0:
+                    balance = cash[i] + short_credit[i]
+                    paid, loss = margin.close_out(balance, reserve[i])
+                    reserve[i] -= paid
+                    stats[3] += loss
+                    cash[i] = max(balance, 0.0)
+                    short_credit[i] = 0.0
+                    call_day[i] = -1
         stats[2] += liquidated
         if liquidated == 0:
             converged = 1.0

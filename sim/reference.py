@@ -287,9 +287,9 @@ def arrays_from_accounts(accounts: Sequence[ReferenceAccount], n_brokers: int) -
         cash=np.array([a.cash for a in accounts]),
         short_credit=np.array([a.short_credit for a in accounts]),
         reserve=np.array([a.reserve for a in accounts]),
-        call_day=np.array([a.call_day for a in accounts], dtype=np.int64),
+        call_day=np.array([a.call_day for a in accounts], dtype=np.int32),
         target_leverage=np.array([a.target_leverage for a in accounts]),
         short_target=np.array([a.short_target for a in accounts]),
-        home=np.array([a.home for a in accounts], dtype=np.int64),
+        home=np.array([a.home for a in accounts], dtype=np.int32),
         broker_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
     )

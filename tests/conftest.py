@@ -30,10 +30,10 @@ def random_book(rng: np.random.Generator, n: int, k: int, n_brokers: int, *, pri
         long=np.ascontiguousarray(long), short=np.ascontiguousarray(short),
         cash=-(lev - 1.0) * equity, short_credit=(short * price).sum(1),
         reserve=rng.uniform(0.0, 0.5, n) * equity * (rng.random(n) < 0.5),
-        call_day=np.where(rng.random(n) < 0.2, rng.integers(0, 5, n), -1).astype(np.int64),
+        call_day=np.where(rng.random(n) < 0.2, rng.integers(0, 5, n), -1).astype(np.int32),
         target_leverage=rng.uniform(1.0, 2.0, n),
         short_target=np.where(rng.random(n) < short_share, rng.uniform(0, 0.5, n), 0.0),
-        home=rng.integers(0, k, n).astype(np.int64),
+        home=rng.integers(0, k, n).astype(np.int32),
         broker_start=np.concatenate([[0], cuts, [n]]).astype(np.int64),
     )
 

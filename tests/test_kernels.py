@@ -104,8 +104,8 @@ def _one_account(lev: float, equity: float = 100.0, price: float = 100.0, reserv
     shares = lev * equity / price
     return kernels.AccountArrays(
         long=np.array([[shares]]), short=np.zeros((1, 1)), cash=np.array([-(lev - 1) * equity]),
-        short_credit=np.zeros(1), reserve=np.array([reserve]), call_day=np.array([-1], dtype=np.int64),
-        target_leverage=np.array([lev]), short_target=np.zeros(1), home=np.zeros(1, dtype=np.int64),
+        short_credit=np.zeros(1), reserve=np.array([reserve]), call_day=np.array([-1], dtype=np.int32),
+        target_leverage=np.array([lev]), short_target=np.zeros(1), home=np.zeros(1, dtype=np.int32),
         broker_start=np.array([0, 1], dtype=np.int64))
 
 
@@ -161,8 +161,8 @@ def _identical_2x_book(n: int) -> kernels.AccountArrays:
     """n long-only accounts, each 2 shares at $100 on $100 of debt (2x leverage)."""
     return kernels.AccountArrays(
         long=np.full((n, 1), 2.0), short=np.zeros((n, 1)), cash=np.full(n, -100.0), short_credit=np.zeros(n),
-        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int64), target_leverage=np.full(n, 2.0),
-        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int64), broker_start=np.array([0, n], dtype=np.int64))
+        reserve=np.zeros(n), call_day=np.full(n, -1, dtype=np.int32), target_leverage=np.full(n, 2.0),
+        short_target=np.zeros(n), home=np.zeros(n, dtype=np.int32), broker_start=np.array([0, n], dtype=np.int64))
 
 
 def test_cascade_converges_to_a_fixed_point_with_no_deficit():
