@@ -30,6 +30,8 @@ from sim.jit import kernel
 (STAT_CALLS, STAT_DEPOSITS, STAT_LIQUIDATIONS, STAT_LOSSES, STAT_ROUNDS, STAT_CONVERGED,
  STAT_DEALER_UNCONVERGED) = range(7)
 N_STATS = 7
+BLOCK = 1024
+"""Accounts per block in the clearing scan: only blocks holding a deficit are listed and settled."""
 # layout of the end-of-day aggregates vector
 (AGG_DEBIT, AGG_FREE_CREDIT, AGG_INTEREST, AGG_LONG_VALUE, AGG_SHORT_VALUE, AGG_EQUITY,
  AGG_OPEN_CALLS, AGG_MARGIN_BALANCE) = range(8)
@@ -114,32 +116,52 @@ def mark(long: np.ndarray, short: np.ndarray, i: int, prices: np.ndarray,
     return long_value, short_value, extra
 
 
-@register_jitable
-def count_deficits(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short):
-    """How many of accounts start..stop-1 are short of maintenance: a read-only, branch-free pass.
+@register_jitable(inline="always")
+def short_of_maintenance(long_b, short_b, cash_b, credit_b, i, prices, addon, m_long, m_short, one_asset):
+    """Is account i of these block slices short of maintenance? (1 or 0; read-only.)
 
-    With one asset and no add-on the holdings are read as contiguous vectors, which lets the
-    compiler vectorise the loop; the arithmetic is the same as :func:`mark` (0.0 + x == x).
+    With one asset and no add-on the holdings are read as contiguous vectors; the arithmetic
+    is the same as :func:`mark` (0.0 + x == x), so both paths give identical answers.
     """
-    n = 0
-    if prices.shape[0] == 1 and addon[0] == 0.0:
+    if one_asset:
         p = prices[0]
-        # slices indexed from 0: the compiler can then drop negative-index checks and vectorise
-        flat_long = long.reshape(long.shape[0])[start:stop]
-        flat_short = short.reshape(short.shape[0])[start:stop]
-        cash_b = cash[start:stop]
-        credit_b = short_credit[start:stop]
-        for i in range(stop - start):
-            long_value = p * flat_long[i]
-            short_value = p * flat_short[i]
-            eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
-            n += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short))
-        return n
-    long_b, short_b, cash_b, credit_b = long[start:stop], short[start:stop], cash[start:stop], short_credit[start:stop]
-    for i in range(stop - start):
+        long_value = p * long_b[i, 0]
+        short_value = p * short_b[i, 0]
+        extra = 0.0
+    else:
         long_value, short_value, extra = mark(long_b, short_b, i, prices, addon)
-        eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
-        n += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+    eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
+    return margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+
+
+@register_jitable
+def scan_block(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short, found, n_found):
+    """Accounts start..stop-1 short of maintenance: a read-only, branch-free pass.
+
+    Returns how many there are; with ``found`` (not None) it also appends their indices from
+    ``n_found`` on. Slices indexed from 0 let the compiler drop negative-index checks and,
+    when only counting one asset, vectorise the loop.
+    """
+    one_asset = prices.shape[0] == 1 and addon[0] == 0.0
+    long_b, short_b, cash_b, credit_b = long[start:stop], short[start:stop], cash[start:stop], short_credit[start:stop]
+    n = 0
+    if found is None:
+        if one_asset:
+            flat_long = long_b.reshape(long_b.shape[0])
+            flat_short = short_b.reshape(short_b.shape[0])
+            p = prices[0]
+            for i in range(stop - start):
+                long_value = p * flat_long[i]
+                short_value = p * flat_short[i]
+                eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
+                n += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short))
+            return n
+        for i in range(stop - start):
+            n += short_of_maintenance(long_b, short_b, cash_b, credit_b, i, prices, addon, m_long, m_short, False)
+        return n
+    for i in range(stop - start):
+        found[n_found + n] = start + i
+        n += short_of_maintenance(long_b, short_b, cash_b, credit_b, i, prices, addon, m_long, m_short, one_asset)
     return n
 
 
@@ -208,29 +230,46 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
     converged = 0.0
     rounds = 0
     n_brokers = broker_start.shape[0] - 1 if margin_active else 0
-    found = np.empty(cash.shape[0], dtype=np.int64)  # accounts in deficit this round
+    found = np.empty(0, dtype=np.int64)  # accounts in deficit this round (allocated when first needed)
+    max_blocks = cash.shape[0] // BLOCK + n_brokers + 1
+    block_lo = np.empty(max_blocks, dtype=np.int64)  # blocks (within one broker) holding a deficit
+    block_hi = np.empty(max_blocks, dtype=np.int64)
+    block_broker = np.empty(max_blocks, dtype=np.int64)
     for _ in range(max_rounds):
         rounds += 1
         round_shares[:] = 0.0
         liquidated = 0
-        # 1. count the accounts short of maintenance (the common pass ends here: none are)
-        n_short = 0
+        # 1. in the first round, count the accounts short of maintenance over whole brokers (the
+        #    common pass ends here: none are) ...
+        if rounds == 1:
+            n_short = 0
+            for b in range(n_brokers):
+                n_short += scan_block(long, short, cash, short_credit, prices, addon, broker_start[b],
+                                      broker_start[b + 1], rules[b, 0], rules[b, 1], None, 0)
+            if n_short == 0:
+                converged = 1.0
+                break
+        # ... then (and in later rounds of a cascade, directly) find the blocks that hold them
+        n_blocks = 0
         for b in range(n_brokers):
-            n_short += count_deficits(long, short, cash, short_credit, prices, addon, broker_start[b],
-                                      broker_start[b + 1], rules[b, 0], rules[b, 1])
-        if n_short == 0:
+            for lo in range(broker_start[b], broker_start[b + 1], BLOCK):
+                hi = min(lo + BLOCK, broker_start[b + 1])
+                block_lo[n_blocks] = lo
+                block_hi[n_blocks] = hi
+                block_broker[n_blocks] = b
+                n_blocks += scan_block(long, short, cash, short_credit, prices, addon, lo, hi,
+                                       rules[b, 0], rules[b, 1], None, 0) > 0
+        if n_blocks == 0:
             converged = 1.0
             break
-        # 2. list them (a second read-only pass, only when there are some)
+        # 2. list them, reading only the blocks that hold some
+        if found.shape[0] == 0:
+            found = np.empty(cash.shape[0], dtype=np.int64)
         n_found = 0
-        for b in range(n_brokers):
-            m_long = rules[b, 0]
-            m_short = rules[b, 1]
-            for i in range(broker_start[b], broker_start[b + 1]):
-                long_value, short_value, extra = mark(long, short, i, prices, addon)
-                eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
-                found[n_found] = i
-                n_found += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+        for q in range(n_blocks):
+            b = block_broker[q]
+            n_found += scan_block(long, short, cash, short_credit, prices, addon, block_lo[q], block_hi[q],
+                                  rules[b, 0], rules[b, 1], found, n_found)
         # 3. settle only those, in account order (for the others settle_account changes nothing)
         for q in range(n_found):
             i = found[q]

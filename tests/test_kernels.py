@@ -205,3 +205,23 @@ def test_public_functions_reject_bad_shapes(rng):
     bad.cash = bad.cash.astype(np.float32)
     with pytest.raises(ValueError, match=r"accounts\.cash"):
         kernels.end_of_day(bad, RULES, 252.0, np.ones(2))
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), k=st.integers(1, 4), n_brokers=st.integers(1, 3),
+       shock=st.floats(-0.5, 0.2))
+def test_numpy_baseline_equals_kernel(seed, n, k, n_brokers, shock):
+    """The benchmark's numpy baseline runs the same algorithm (to rounding: its sums add in another order)."""
+    from sim.clearing_numpy import clear_numpy
+
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(5, 200, k)
+    book = random_book(rng, n, k, n_brokers, price=price)
+    rules = _rules(rng, n_brokers)
+    log_base, coef, adv = np.log(price * (1 + shock)), np.full(k, 5.0 / 1e5), np.ones(k)
+    other = book.copy()
+    out_k = kernels.clear(book, rules, 3, 1, log_base, np.zeros(k), LINEAR, coef, adv, 100)
+    out_n = clear_numpy(other, rules, 3, 1, log_base, np.zeros(k), LINEAR, coef, adv, 100)
+    for name in ("prices", "sold_usd", "bought_usd", "stats"):
+        np.testing.assert_allclose(getattr(out_n, name), getattr(out_k, name), rtol=1e-9, atol=1e-9, err_msg=name)
+    np.testing.assert_allclose(other.cash, book.cash, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(other.call_day, book.call_day)
