@@ -270,41 +270,46 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
             b = block_broker[q]
             n_found += scan_block(long, short, cash, short_credit, prices, addon, block_lo[q], block_hi[q],
                                   rules[b, 0], rules[b, 1], found, n_found)
+            block_hi[q] = n_found  # from here on: where block q's accounts end in ``found``
         # 3. settle only those, in account order (for the others settle_account changes nothing)
-        for q in range(n_found):
-            i = found[q]
-            b = np.searchsorted(broker_start, i, side="right") - 1
-            long_value, short_value, extra = mark(long, short, i, prices, addon)
-            eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
-            fraction, deposit, new_call_day, issued = margin.settle_account(
-                eq, margin.requirement(long_value, short_value, rules[b, 0], rules[b, 1]) + extra,
-                margin.requirement(long_value, short_value, rules[b, 2], rules[b, 3]) + extra,
-                reserve[i], call_day[i], day, deadline)
-            call_day[i] = new_call_day
-            stats[0] += issued
-            stats[1] += deposit
-            reserve[i] -= deposit
-            cash[i] += deposit
-            if fraction > 0.0:
-                liquidated += 1
-                for j in range(n_assets):
-                    sell = fraction * long[i, j]
-                    cover = fraction * short[i, j]
-                    long[i, j] -= sell
-                    short[i, j] -= cover
-                    cash[i] += sell * prices[j]
-                    short_credit[i] -= cover * prices[j]
-                    round_shares[j] += sell - cover
-                    sold_usd[j] += sell * prices[j]
-                    bought_usd[j] += cover * prices[j]
-                if fraction >= 1.0:
-                    balance = cash[i] + short_credit[i]
-                    paid, loss = margin.close_out(balance, reserve[i])
-                    reserve[i] -= paid
-                    stats[3] += loss
-                    cash[i] = max(balance, 0.0)
-                    short_credit[i] = 0.0
-                    call_day[i] = -1
+        first = 0
+        for q in range(n_blocks):
+            b = block_broker[q]
+            last = block_hi[q]
+            for f in range(first, last):
+                i = found[f]
+                long_value, short_value, extra = mark(long, short, i, prices, addon)
+                eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+                fraction, deposit, new_call_day, issued = margin.settle_account(
+                    eq, margin.requirement(long_value, short_value, rules[b, 0], rules[b, 1]) + extra,
+                    margin.requirement(long_value, short_value, rules[b, 2], rules[b, 3]) + extra,
+                    reserve[i], call_day[i], day, deadline)
+                call_day[i] = new_call_day
+                stats[0] += issued
+                stats[1] += deposit
+                reserve[i] -= deposit
+                cash[i] += deposit
+                if fraction > 0.0:
+                    liquidated += 1
+                    for j in range(n_assets):
+                        sell = fraction * long[i, j]
+                        cover = fraction * short[i, j]
+                        long[i, j] -= sell
+                        short[i, j] -= cover
+                        cash[i] += sell * prices[j]
+                        short_credit[i] -= cover * prices[j]
+                        round_shares[j] += sell - cover
+                        sold_usd[j] += sell * prices[j]
+                        bought_usd[j] += cover * prices[j]
+                    if fraction >= 1.0:
+                        balance = cash[i] + short_credit[i]
+                        paid, loss = margin.close_out(balance, reserve[i])
+                        reserve[i] -= paid
+                        stats[3] += loss
+                        cash[i] = max(balance, 0.0)
+                        short_credit[i] = 0.0
+                        call_day[i] = -1
+            first = last
         stats[2] += liquidated
         if liquidated == 0:
             converged = 1.0
