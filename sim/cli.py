@@ -243,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("marginsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that closed early (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
