@@ -48,7 +48,7 @@ class MarketModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0, mode: Mode = "kernel",
-                 check_every_day: bool = False) -> None:
+                 check_every_day: bool = False, record_intraday: bool = False) -> None:
         if mode not in ("kernel", "agents"):
             raise ValueError(f"mode = {mode!r}: must be 'kernel' or 'agents'")
         seeds = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
@@ -96,6 +96,8 @@ class MarketModel(mesa.Model):
         self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
         self.broker_cash = 0.0
         self.records: list[dict[str, float | str]] = []
+        self.record_intraday = record_intraday
+        self.intraday_records: list[dict[str, float]] = []  # one row per substep, when recorded
         # everything not held by a modelled agent is held by passive investors, constant
         self.passive_shares = market.shares_outstanding - self.agent_shares()
         self.total_cash = self.cash_in_system()
@@ -263,8 +265,26 @@ class MarketModel(mesa.Model):
             totals["flow_margin_forced_usd"] -= float(forced_usd.sum())
             totals["flow_dealer_usd"] += float(result.dealer_usd.sum())
             max_rounds_used = max(max_rounds_used, result.rounds)
+            if self.record_intraday:
+                self._record_substep(day, s, orders, result)
         self.broker_cash -= totals["broker_losses"]
         self._close(day, totals, max_rounds_used)
+
+    def _record_substep(self, day: int, substep: int, orders: dict[str, np.ndarray], result) -> None:
+        """One intraday row: prices after the substep's clearing, each channel's net $ flow, calls."""
+        market = self.market
+        prices = market.prices
+        forced = result.sold_usd - result.bought_usd
+        row: dict[str, float] = {"day": day, "substep": substep, "time": day + (substep + 1) / market.substeps,
+                                 "index_level": market.index_at(prices)}
+        for key in FLOW_COLUMNS:
+            row[key] = float(orders[key].sum()) if key in orders else 0.0
+        row["flow_margin_forced_usd"] = -float(forced.sum())
+        row["flow_dealer_usd"] += float(result.dealer_usd.sum())
+        st = result.stats
+        row.update({"margin_calls": float(st[kernels.STAT_CALLS]), "liquidations": float(st[kernels.STAT_LIQUIDATIONS]),
+                    "forced_sales_usd": float(result.sold_usd.sum()), "clearing_rounds": float(result.rounds)})
+        self.intraday_records.append(row)
 
     def _close(self, day: int, totals: dict[str, float], max_rounds_used: int) -> None:
         """Interest, call reset, realized vol, recording and the cheap invariants."""

@@ -26,13 +26,16 @@ class SimulationResult:
 
     timeseries: pd.DataFrame
     summary: dict[str, Any]
+    intraday: pd.DataFrame | None = None  # one row per substep, with ``record_intraday=True``
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``timeseries.parquet`` and ``summary.json`` atomically into ``out_dir``."""
+        """Write ``timeseries.parquet`` (and ``intraday.parquet``) and ``summary.json`` atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ts_path, summary_path = out / "timeseries.parquet", out / "summary.json"
         atomic_write(ts_path, lambda p: self.timeseries.to_parquet(p, index=False))
+        if self.intraday is not None:
+            atomic_write(out / "intraday.parquet", lambda p: self.intraday.to_parquet(p, index=False))
         atomic_write(summary_path, lambda p: Path(p).write_text(
             json.dumps(self.summary, indent=2, allow_nan=False) + "\n"))
         return ts_path, summary_path
@@ -58,15 +61,18 @@ def check_seed(seed: Any) -> int:
 
 
 def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
-             progress: bool = False, check_every_day: bool = False) -> SimulationResult:
+             progress: bool = False, check_every_day: bool = False,
+             record_intraday: bool = False) -> SimulationResult:
     """Run ``scenario`` (a Scenario, a built-in name, a TOML path or a dict) with ``seed``.
 
     The result is a pure function of (scenario, seed): the same inputs give bit-identical
-    output in either ``mode``.
+    output in either ``mode``. ``record_intraday`` also keeps one row per substep (prices,
+    each channel's flow, calls and forced sales) in ``result.intraday``.
     """
     spec = coerce(scenario)
     check_seed(seed)
-    model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day)
+    model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day,
+                        record_intraday=record_intraday)
     days = range(spec.simulation.days)
     if progress:
         from tqdm import tqdm
@@ -86,4 +92,8 @@ def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: 
         "scenario": spec.to_dict(),
     }
     ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
-    return SimulationResult(ts, summary)
+    intraday = None
+    if record_intraday:
+        intraday = pd.DataFrame.from_records(model.intraday_records)
+        intraday.attrs.update(ts.attrs)
+    return SimulationResult(ts, summary, intraday)

@@ -117,3 +117,23 @@ def test_interest_accrues_on_debit_balances():
     daily = ts["interest_usd"].iloc[0]
     debit = 1.415557e12
     assert rates.min() * debit / 252 < daily < rates.max() * debit / 252
+
+
+def test_intraday_record_adds_up_to_the_daily_record():
+    """Hour-by-hour rows (7 substeps) sum to the daily flows and calls, and the last substep's
+    index is the close; recording them changes nothing in the daily series."""
+    from sim.model import FLOW_COLUMNS
+
+    spec = small_scenario(simulation={"days": 25, "substeps": 7})
+    plain = sim.simulate(spec, seed=3).timeseries
+    result = sim.simulate(spec, seed=3, record_intraday=True)
+    pd.testing.assert_frame_equal(plain, result.timeseries)
+    hourly = result.intraday
+    assert len(hourly) == 25 * 7
+    assert result.timeseries["margin_calls"].sum() > 0
+    by_day = hourly.groupby("day")
+    for col in (*FLOW_COLUMNS, "margin_calls", "liquidations", "forced_sales_usd"):
+        np.testing.assert_allclose(by_day[col].sum().to_numpy(), result.timeseries[col].to_numpy(),
+                                   rtol=1e-9, atol=1.0, err_msg=col)
+    np.testing.assert_allclose(by_day["index_level"].last().to_numpy(), result.timeseries["index_level"].to_numpy(),
+                               rtol=1e-12)
