@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
     bench.add_argument("--out", default="results", help="folder for benchmarks.json and benchmarks.md")
 
+    figs = sub.add_parser("figures", help="regenerate every figure into results/figures/ with MANIFEST.json")
+    figs.add_argument("--quick", action="store_true", help="small sizes (the tests run this twice)")
+    figs.add_argument("--out", default=None, help="output folder (default results/figures, or results/figures-quick)")
+    figs.add_argument("--only", action="append", default=[], metavar="NAME", help="only this figure (repeatable)")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
     show.add_argument("scenario")
@@ -207,6 +212,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main([*(["--quick"] if args.quick else []), "--out", args.out])
 
 
+def cmd_figures(args: argparse.Namespace) -> int:
+    from sim.paper import build_all, registry
+
+    names = [f.name for f in registry()]
+    for name in args.only:
+        if name not in names:
+            raise UsageError(f"marginsim figures: --only {name!r}: must be one of {', '.join(names)}")
+    out = Path(args.out) if args.out else Path("results") / ("figures-quick" if args.quick else "figures")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r}: must be a folder, not a file")
+    start = time.perf_counter()
+    manifest = build_all(out, quick=args.quick, only=args.only or None)
+    print(f"{len(manifest['figures'])} figures in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
@@ -224,7 +245,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
-            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench}
+            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "figures": cmd_figures}
 
 
 def main(argv: list[str] | None = None) -> int:
