@@ -28,6 +28,20 @@ COMBINED_CREDIT_UNTIL = pd.Period("2010-01", "M")
 """Up to this month FINRA's table fills one credit column only (cash and margin accounts combined)."""
 
 
+SCENARIO_MONTHS = {
+    "dotcom-2000": "2000-03",
+    "gfc-2007": "2007-07",
+    "volmageddon-2018": "2018-01",
+    "covid-2020": "2020-01",
+    "peak-2021": "2021-10",
+    "finra-2026-05": "2026-05",
+    "stagflation": "2026-05",
+    "recession": "2026-05",
+    "broker-tightening": "2026-05",
+}
+"""The FINRA month (day 0) of each built-in scenario calibrated to FINRA's history."""
+
+
 class FinraDataError(KeyError):
     """A month outside the packaged history (one-line message naming the month and the span)."""
 

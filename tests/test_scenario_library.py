@@ -17,14 +17,9 @@ from sim.model import MarketModel
 from sim.scenario import Scenario, ScenarioError, builtin_names, load
 from tests.conftest import small_scenario
 
-HISTORICAL = {  # scenario -> (FINRA month of day 0, debit balances in $ million as quoted in shared/data/README.md)
-    "dotcom-2000": ("2000-03", 299_933),
-    "gfc-2007": ("2007-07", 416_403),
-    "peak-2021": ("2021-10", 935_862),
-    "volmageddon-2018": ("2018-01", None),
-    "covid-2020": ("2020-01", None),
-    "finra-2026-05": ("2026-05", 1_415_557),
-}
+QUOTED = {"2000-03": 299_933, "2007-07": 416_403, "2021-10": 935_862, "2026-05": 1_415_557}
+"""Debit balances ($ million) as quoted in shared/data/README.md."""
+HISTORICAL = {name: (month, QUOTED.get(month)) for name, month in finra.SCENARIO_MONTHS.items()}
 NEW = ["dotcom-2000", "gfc-2007", "peak-2021", "volmageddon-2018", "covid-2020", "broker-tightening"]
 SMALL = ["margin.accounts=2000"]
 
@@ -87,7 +82,7 @@ def test_day0_margin_debt_and_free_credit_equal_finra_at_the_scenario_date(name)
     assert initial["free_credit"] == pytest.approx(spec.margin.free_credit_usd, rel=1e-12)
 
 
-@pytest.mark.parametrize("name", [n for n in HISTORICAL if n != "finra-2026-05"])
+@pytest.mark.parametrize("name", [n for n, (month, _) in HISTORICAL.items() if month != "2026-05"])
 def test_run_up_leverage_growth_comes_from_the_finra_year_on_year_growth(name):
     spec = load(name)
     growth = [e for e in spec.events if e.kind == "leverage_growth"]
