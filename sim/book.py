@@ -14,7 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import kernels, reference
+from sim import kernels, margin, reference
 from sim.agents.margin_book import MarginBook
 from sim.agents.margin_investor import MarginInvestor
 from sim.kernels import AccountArrays, ClearingResult
@@ -40,6 +40,10 @@ class KernelBook:
             "rebalance", prices, weights, concentration, buy_speed, sell_speed, band, initial_long,
             initial_short_equity, max_leverage)
         return _sum_pairs(parts, prices.shape[0])
+
+    def grow_targets(self, factor: float) -> None:
+        """Every account's leverage target above 1 grows by ``factor`` (a ``leverage_growth`` event)."""
+        self.accounts.target_leverage[:] = margin.grown_leverage_target(self.accounts.target_leverage, factor)
 
     def clear(self, *args) -> ClearingResult:
         """Joint clearing of all brokers (arguments as :func:`sim.kernels.clear` after rules)."""
@@ -70,6 +74,11 @@ class AgentBook:
         parts = [reference.rebalance(group, weights, concentration, buy_speed, sell_speed, band, initial_long,
                                      initial_short_equity, prices, max_leverage) for group in self.by_broker]
         return _sum_pairs(parts, prices.shape[0])
+
+    def grow_targets(self, factor: float) -> None:
+        """Every investor's leverage target above 1 grows by ``factor`` (a ``leverage_growth`` event)."""
+        for investor in self.investors:
+            investor.target_leverage = margin.grown_leverage_target(investor.target_leverage, factor)
 
     def clear(self, *args) -> ClearingResult:
         """Joint clearing of all brokers (arguments as :func:`sim.reference.clear` after rules)."""

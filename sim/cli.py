@@ -231,8 +231,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
-    for name in builtin_names():
-        print(f"{name:<16} {load(name).meta.description}")
+    names = builtin_names()
+    width = max(len(name) for name in names)
+    for name in names:
+        print(f"{name:<{width}}  {load(name).meta.description}")
     return 0
 
 

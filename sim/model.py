@@ -94,6 +94,7 @@ class MarketModel(mesa.Model):
         self.addon = np.zeros(k)              # maintenance add-on per asset (concentrated positions)
         self.initial_long = m.initial_margin  # Reg T, until a lending cut
         self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
+        self.leverage_growth = 0.0            # annual log growth of leverage targets above 1
         self.broker_cash = 0.0
         self.records: list[dict[str, float | str]] = []
         self.record_intraday = record_intraday
@@ -175,6 +176,8 @@ class MarketModel(mesa.Model):
         elif event.kind == "lending_cut":
             self.initial_long = event.size
             self.max_leverage = 1.0 / event.size
+        elif event.kind == "leverage_growth":
+            self.leverage_growth = event.size
 
     def _letf_orders(self, prices: np.ndarray, caps: np.ndarray, cap_weights: np.ndarray, day: int) -> np.ndarray:
         """The leveraged ETFs' close-of-day orders, $ per asset."""
@@ -236,6 +239,8 @@ class MarketModel(mesa.Model):
                 if self.vol_fund is not None and self.active["vol_control"]:
                     orders["flow_vol_control_usd"] = self.vol_fund.rebalance(prices, cap_weights)
                 if self.active["margin"]:
+                    if self.leverage_growth != 0.0:
+                        self.book.grow_targets(math.exp(self.leverage_growth / sim.days_per_year))
                     _bought, voluntary = self.book.rebalance(
                         prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
                         self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage)

@@ -151,6 +151,8 @@ EVENT_SIZES: dict[str, tuple[float, float, str]] = {
     "rate_shock": (-0.2, 0.5, "added to the benchmark rate (0.01 = +100 bp)"),
     "lending_cut": (0.05, 1.0, "new initial margin; investors' leverage targets are capped at 1/size"),
     "letf_outflow": (0.0, 1.0, "fraction of the matching leveraged ETFs' assets redeemed"),
+    "leverage_growth": (-0.9, 2.0, "annual log growth of investors' leverage targets above 1, from that day "
+                                   "on (0 stops it)"),
 }
 """Allowed ``size`` range and meaning for each event kind."""
 

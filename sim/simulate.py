@@ -18,6 +18,8 @@ from sim.model import MarketModel, Mode
 from sim.scenario import Scenario, ScenarioError, coerce
 
 MAX_SEED = 2**63 - 1
+DRIFT_EVENTS = ("leverage_growth",)
+"""Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
 
 
 @dataclass
@@ -51,6 +53,11 @@ def atomic_write(path: Path, writer) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def first_shock_day(spec: Scenario) -> int | None:
+    """Day of the first scheduled event, not counting ``leverage_growth`` (a drift, not a shock)."""
+    return min((e.day for e in spec.events if e.kind not in DRIFT_EVENTS), default=None)
 
 
 def check_seed(seed: Any) -> int:
@@ -88,7 +95,7 @@ def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: 
         "scenario_name": spec.meta.name,
         "scenario_hash": spec.hash(),
         "mode": mode,
-        "metrics": summarize(ts, model.initial, min((e.day for e in spec.events), default=None)),
+        "metrics": summarize(ts, model.initial, first_shock_day(spec)),
         "scenario": spec.to_dict(),
     }
     ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
