@@ -49,7 +49,7 @@ def hill_index(returns: np.ndarray, tail_fraction: float = TAIL_FRACTION, k: int
     """
     losses = -np.asarray(returns, dtype=float)
     if k is None:
-        k = max(int(round(tail_fraction * losses.size)), 2)
+        k = max(round(tail_fraction * losses.size), 2)
     if not 2 <= k < losses.size:
         raise ValueError(f"hill_index: k = {k} must be in [2, {losses.size - 1}] (sample of {losses.size})")
     top = np.sort(losses)[::-1][:k + 1]
