@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--out", default=None, help="output folder (default results/figures, or results/figures-quick)")
     figs.add_argument("--only", action="append", default=[], metavar="NAME", help="only this figure (repeatable)")
 
+    val = sub.add_parser("validate", help="calibrated baseline vs S&P 500 returns and FINRA margin debt; TFG 2012")
+    val.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
+    val.add_argument("--out", default="results", help="folder for validation.md, .json and .png (default results)")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
     show.add_argument("scenario")
@@ -228,6 +232,24 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.validate import FULL, QUICK, validate, write
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r}: must be a folder, not a file")
+    res = validate(QUICK if args.quick else FULL)
+    files = write(res, out)
+    print(f"validation ({res['mode']}) in {res['seconds']:.1f} s")
+    for t in res["targets"]:
+        status = "met" if t["met"] else f"NOT met (off by {t['miss']:.3f})"
+        real = "" if t["real"] is None else f", S&P 500 {t['real']:.3f}"
+        print(f"  {t['label']:<36} {t['range']:<12} baseline {t['simulated_median']:8.3f}{real}  {status}")
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
@@ -247,7 +269,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
-            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "figures": cmd_figures}
+            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "figures": cmd_figures,
+            "validate": cmd_validate}
 
 
 def main(argv: list[str] | None = None) -> int:

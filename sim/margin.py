@@ -176,3 +176,16 @@ def close_out(balance: float, reserve: float) -> tuple[float, float]:
 def daily_interest(cash: float, annual_rate: float, days_per_year: float) -> float:
     """Interest charged for one trading day on the debit balance, in $."""
     return debit_balance(cash) * annual_rate / days_per_year
+
+
+@register_jitable(inline="always")
+def capped_position(equity_usd: float, desired_leverage: float, max_leverage: float) -> float:
+    """$ position a lender allows a fund with a leverage cap: clip(desired, 0, cap) x equity.
+
+    Leverage = position / equity. When a fall lifts leverage above ``max_leverage`` the
+    allowed position shrinks below the one held and the fund must sell (its margin call);
+    with equity <= 0 it may hold nothing. Long only: a negative desire means no position.
+    """
+    if equity_usd <= 0.0 or not desired_leverage > 0.0:
+        return 0.0
+    return min(desired_leverage, max_leverage) * equity_usd

@@ -12,6 +12,7 @@ import numpy as np
 from sim import kernels, margin
 from sim.accounts import broker_rules, build_accounts
 from sim.agents.leveraged_etf import LeveragedETF
+from sim.agents.leveraged_value_fund import LeveragedValueFunds
 from sim.agents.market_maker import MarketMaker
 from sim.agents.noise_trader import NoiseTrader
 from sim.agents.options_dealer import OptionsDealer
@@ -58,7 +59,7 @@ class MarketModel(mesa.Model):
         self.mode = mode
         self.check_every_day = check_every_day
         sim, m, ch = scenario.simulation, scenario.margin, scenario.channels
-        self.active = {name: getattr(ch, name) for name in CHANNELS}
+        self.active = {name: getattr(ch, name) for name in (*CHANNELS, "value_funds")}
         market = self.market = Market(scenario)
         prices = market.prices
         cap_weights = market.cap_weights(prices)
@@ -86,6 +87,10 @@ class MarketModel(mesa.Model):
                                         scenario.market.fundamental_vol * math.sqrt(sim.days_per_year),
                                         sim.days_per_year, prices, cap_weights)
                          if vc.aum_usd > 0 else None)
+        vf = scenario.value_funds
+        self.value_funds = (LeveragedValueFunds(self, vf, market.shares_outstanding
+                                                * self._basket(self._asset_code(vf.underlying), np.ones(k)))
+                            if vf.count > 0 else None)
         self.fundamental_rng = np.random.default_rng(seeds["fundamentals"])
         self.noise_rng = np.random.default_rng(seeds["noise"])
         self.events: dict[int, list[Event]] = defaultdict(list)
@@ -121,7 +126,7 @@ class MarketModel(mesa.Model):
     def traders(self) -> list:
         """Every agent other than the margin book that holds shares and cash."""
         out = [self.value_trader, self.noise_trader, self.market_maker, *self.letfs]
-        return out + [a for a in (self.dealer, self.vol_fund) if a is not None]
+        return out + [a for a in (self.dealer, self.vol_fund, self.value_funds) if a is not None]
 
     def agent_shares(self) -> np.ndarray:
         """Net shares of each asset held by every modelled agent (margin book net of shorts)."""
@@ -245,11 +250,17 @@ class MarketModel(mesa.Model):
                         prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
                         self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage)
                     orders["flow_margin_voluntary_usd"] = voluntary
+            fund_price_gap = 0.0  # $ the value funds pay beyond their order at base prices
+            if self.value_funds is not None and self.active["value_funds"]:
+                others = sum(orders.values(), np.zeros(k))
+                usd, paid = self.value_funds.order(prices, market.log_fundamental, others, market.model, coef, adv)
+                orders["flow_value_funds_usd"] = usd
+                fund_price_gap = paid - float(usd.sum())
             flow = np.zeros(k)
             for key, usd in orders.items():
                 flow = flow + usd
                 totals[key] += float(usd.sum())
-            mm.take(-flow / prices, -float(flow.sum()))
+            mm.take(-flow / prices, -float(flow.sum()) - fund_price_gap)
             result = self.book.clear(day, m.call_deadline_days, log_base, flow, market.model, coef, adv,
                                      sim.max_clearing_rounds, dealer_gamma, dealer_limit, self.addon,
                                      self.active["margin"])
@@ -328,6 +339,15 @@ class MarketModel(mesa.Model):
         for key in ("margin_calls", "deposits_usd", "liquidations", "forced_sales_usd", "forced_buyins_usd",
                     "broker_losses", "clearing_unconverged", *FLOW_COLUMNS):
             row[key] = totals.get(key, 0.0)
+        if self.value_funds is not None:  # columns only when the scenario has value funds
+            funds = self.value_funds
+            if self.active["value_funds"]:
+                funds.close_day(prices, day)
+            wealth = float(np.maximum(funds.wealth(prices), 0.0)[funds.alive].sum())
+            row.update({"flow_value_funds_usd": totals.get("flow_value_funds_usd", 0.0),
+                        "value_funds_wealth_usd": wealth, "value_funds_position_usd": funds.position(prices),
+                        "value_funds_leverage": funds.position(prices) / wealth if wealth > 0 else 0.0,
+                        "value_funds_alive": float(funds.alive.sum()), "value_funds_failed": float(funds.bankruptcies)})
         row["regime"] = regime_label(balance - self._prev_margin_debt, index_return)
         self._prev_margin_debt = balance
         self.records.append(row)

@@ -178,6 +178,7 @@ class Channels:
     letf: bool = _field(True)
     dealers: bool = _field(True)
     vol_control: bool = _field(True)
+    value_funds: bool = _field(True, doc="leveraged value funds ([value_funds]) trade; off = they hold")
 
 
 @dataclass
@@ -232,6 +233,35 @@ class VolControl:
 
 
 @dataclass
+class ValueFunds:
+    """Leveraged value funds with a leverage cap (Thurner, Farmer and Geanakoplos 2012); count 0 = none.
+
+    Fund h wants a position of min(beta_h x mispricing, max_leverage) x its wealth in its
+    underlying (mispricing = log fundamental - log price, none when overpriced); a fall that
+    pushes its leverage above the cap forces it to sell (the margin call). Investors move
+    money to funds that beat the benchmark; a fund whose wealth falls below
+    ``min_wealth_fraction`` of its start is wound up and a new one starts ``reintroduce_days``
+    later.
+    """
+    count: int = _field(0, lo=0, hi=1000, doc="number of funds (0 = none)")
+    underlying: str = _field("index", doc="'index' (the market portfolio) or an asset name")
+    wealth_usd: float = _field(1e10, lo=0.0, hi=1e15, lo_open=True, unit="$ wealth of each fund at day 0")
+    aggressiveness_min: float = _field(5.0, lo=0.0, hi=1e4, lo_open=True,
+                                       doc="beta of the least aggressive fund (leverage per unit log mispricing)")
+    aggressiveness_max: float = _field(50.0, lo=0.0, hi=1e4, lo_open=True,
+                                       doc="beta of the most aggressive fund (evenly spaced in between)")
+    max_leverage: float = _field(5.0, lo=1.0, hi=100.0, unit="cap on position / wealth (lambda_max)")
+    flow_sensitivity: float = _field(0.15, lo=0.0, hi=10.0,
+                                     doc="investor flow = sensitivity x (performance - benchmark) x wealth, per day")
+    benchmark_return: float = _field(0.005, lo=-1.0, hi=1.0, unit="return per day investors expect")
+    performance_smoothing: float = _field(0.1, lo=0.0, hi=1.0, lo_open=True,
+                                          doc="EWMA weight of the latest daily return in the fund's performance")
+    min_wealth_fraction: float = _field(0.1, lo=0.0, hi=1.0, hi_open=True,
+                                        doc="a fund below this fraction of its starting wealth is wound up")
+    reintroduce_days: int = _field(100, lo=1, hi=100_000, unit="trading days before a new fund replaces it")
+
+
+@dataclass
 class Scenario:
     """A complete, validated scenario."""
     meta: Meta = field(default_factory=Meta)
@@ -248,13 +278,23 @@ class Scenario:
     dealers: Dealers = field(default_factory=Dealers)
     options: list[OptionSeries] = field(default_factory=list)
     vol_control: VolControl = field(default_factory=VolControl)
+    value_funds: ValueFunds = field(default_factory=ValueFunds)
 
     @property
     def n_assets(self) -> int:
         return len(self.market.assets)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The resolved scenario; fields added after 0.1.0 appear only when they differ from
+        their defaults, so a scenario that does not use them keeps its hash and outputs."""
+        out = dataclasses.asdict(self)
+        for path, default in _LATER_FIELDS.items():
+            node = out
+            for part in path[:-1]:
+                node = node[part]
+            if node[path[-1]] == default:
+                del node[path[-1]]
+        return out
 
     def hash(self) -> str:
         """Stable SHA-256 (first 16 hex digits) of the resolved scenario."""
@@ -262,10 +302,16 @@ class Scenario:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_LATER_FIELDS: dict[tuple[str, ...], Any] = {
+    ("channels", "value_funds"): True,
+    ("value_funds",): dataclasses.asdict(ValueFunds()),
+}
+"""Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
+
 _LIST_SECTIONS = {"brokers": Broker, "events": Event, "letf_funds": LetfFund, "options": OptionSeries}
 _SECTION_TYPES = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
                   "channels": Channels, "letf": Letf, "dealers": Dealers, "vol_control": VolControl,
-                  "liquidity": Liquidity, "margin": Margin}
+                  "liquidity": Liquidity, "margin": Margin, "value_funds": ValueFunds}
 
 
 def _range_text(spec: dict[str, Any]) -> str:
@@ -449,6 +495,12 @@ def _check_underlyings(s: Scenario) -> None:
     names = [f.name for f in s.letf_funds]
     if len(set(names)) != len(names):
         raise ScenarioError("letf_funds.name: fund names must be distinct")
+    vf = s.value_funds
+    if vf.underlying not in allowed:
+        raise ScenarioError(f"value_funds.underlying = {vf.underlying!r}: must be one of {text}")
+    if vf.aggressiveness_max < vf.aggressiveness_min:
+        raise ScenarioError(f"value_funds.aggressiveness_max = {vf.aggressiveness_max:g}: must be >= "
+                            f"value_funds.aggressiveness_min ({vf.aggressiveness_min:g})")
     vc = s.vol_control
     if vc.slow_lambda < vc.fast_lambda:
         raise ScenarioError(f"vol_control.slow_lambda = {vc.slow_lambda:g}: must be >= vol_control.fast_lambda "
