@@ -228,7 +228,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {str(out)!r}: must be a folder, not a file")
     start = time.perf_counter()
     manifest = build_all(out, quick=args.quick, only=args.only or None)
-    print(f"{len(manifest['figures'])} figures in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
+    built = len(args.only) if args.only else len(manifest["figures"])
+    print(f"{built} figures in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
     return 0
 
 

@@ -54,9 +54,9 @@ class Figure:
 
 def registry() -> list[Figure]:
     """Every figure, in the order of the paper."""
-    from sim.paper import cascade, channels
+    from sim.paper import cascade, channels, history, returns
 
-    figures = [cascade.FIGURE, channels.LETF_FIGURE, channels.GAMMA_FIGURE]
+    figures = [history.FIGURE, cascade.FIGURE, returns.FIGURE, channels.LETF_FIGURE, channels.GAMMA_FIGURE]
     return figures
 
 
