@@ -34,11 +34,11 @@ class KernelBook:
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
                   sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
+                  max_leverage: float, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = self.model.agents_by_type[MarginBook].map(
             "rebalance", prices, weights, concentration, buy_speed, sell_speed, band, initial_long,
-            initial_short_equity, max_leverage)
+            initial_short_equity, max_leverage, addon)
         return _sum_pairs(parts, prices.shape[0])
 
     def grow_targets(self, factor: float) -> None:
@@ -69,10 +69,11 @@ class AgentBook:
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
                   sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
+                  max_leverage: float, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting: (net shares bought, net $ flow) per asset."""
         parts = [reference.rebalance(group, weights, concentration, buy_speed, sell_speed, band, initial_long,
-                                     initial_short_equity, prices, max_leverage) for group in self.by_broker]
+                                     initial_short_equity, prices, max_leverage, self.rules, addon)
+                 for group in self.by_broker]
         return _sum_pairs(parts, prices.shape[0])
 
     def grow_targets(self, factor: float) -> None:

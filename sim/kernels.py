@@ -343,12 +343,14 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
 
 def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration: float,
               buy_speed: float, sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-              prices: np.ndarray, max_leverage: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+              prices: np.ndarray, max_leverage: float = math.inf, rules: np.ndarray | None = None,
+              addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Voluntary leverage targeting at ``prices``; returns (bought shares, $ flow) per asset.
 
     Each investor moves ``buy_speed`` (under target) or ``sell_speed`` (over) of the way to
     ``target_leverage x equity`` in longs (and ``short_target x equity`` in shorts), outside
-    a band, within Reg T buying power. Buys go to the account's allocation (``concentration``
+    a band, within buying power: Reg T's and, with ``rules`` (per broker, as in :func:`clear`),
+    the house maintenance's, including the ``addon`` per asset. Buys go to the account's allocation (``concentration``
     in its home sector, the rest by index weight; new shorts by index weight); sales and
     buy-ins are pro rata to holdings.
     Trades fill at ``prices``. ``max_leverage`` caps every target (a cut in margin lending).
@@ -357,25 +359,38 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
     accounts.validate(k)
     _check_vec("index_weights", index_weights, k)
     _check_vec("prices", prices, k)
+    addon = np.zeros(k) if addon is None else addon
+    _check_vec("addon", addon, k)
+    if rules is None:  # Reg T only: a house rate of 0 switches the house limit off
+        rules = np.zeros((accounts.broker_start.shape[0] - 1, 5))
+    _check_rules(rules, accounts)
     bought = np.zeros(k)
     flow = np.zeros(k)
     a = accounts
     _rebalance_kernel(a.long, a.short, a.cash, a.short_credit, a.target_leverage, a.short_target,
-                      a.home, index_weights, concentration, buy_speed, sell_speed, band, initial_long,
-                      initial_short_equity, prices, max_leverage, bought, flow)
+                      a.home, a.broker_start, rules, addon, index_weights, concentration, buy_speed, sell_speed,
+                      band, initial_long, initial_short_equity, prices, max_leverage, bought, flow)
     return bought, flow
 
 
 @kernel(margin, impact)
-def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_target, home,
-                      weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
+def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_target, home, broker_start, rules,
+                      addon, weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
                       prices, max_leverage, bought, flow):  # pragma: no cover - jitted
     n_assets = prices.shape[0]
-    no_addon = np.zeros(n_assets)
+    top_addon = 0.0
+    for j in range(n_assets):
+        top_addon = max(top_addon, addon[j])
+    b = 0
     for i in range(cash.shape[0]):
-        long_value, short_value, _ = mark(long, short, i, prices, no_addon)
+        while i >= broker_start[b + 1]:
+            b += 1
+        long_value, short_value, extra = mark(long, short, i, prices, addon)
         eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
-        power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
+        house = rules[b, 0] + top_addon if rules[b, 0] > 0.0 else 0.0
+        power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity,
+                                    margin.requirement(long_value, short_value, rules[b, 0], rules[b, 1]) + extra,
+                                    house)
         target = min(target_leverage[i], max_leverage) * eq
         trade = margin.leverage_trade(eq, long_value, target, buy_speed, sell_speed, band, power)
         power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity

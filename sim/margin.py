@@ -90,10 +90,20 @@ def max_drop_before_call(value: float, debt: float, maintenance: float) -> float
 
 @register_jitable(inline="always")
 def buying_power(equity_usd: float, long_value: float, short_value: float,
-                 initial_long: float, initial_short_equity: float) -> float:
-    """New long purchases in $ allowed by Reg T: excess equity over the initial requirement / rate."""
+                 initial_long: float, initial_short_equity: float, house_required: float = 0.0,
+                 house_rate: float = 0.0) -> float:
+    """New long purchases in $ allowed by Reg T and by the broker's house maintenance.
+
+    Reg T: excess equity over the initial requirement / the initial rate. House: excess over
+    the maintenance requirement (``house_required``, $) / the maintenance rate a purchase adds
+    (``house_rate``, a fraction; 0 = no house limit). Below Reg T's 50% the house limit never
+    binds; when a broker raises maintenance above it, it stops investors buying into a call.
+    """
     excess = equity_usd - requirement(long_value, short_value, initial_long, initial_short_equity)
-    return max(excess, 0.0) / initial_long
+    power = max(excess, 0.0) / initial_long
+    if house_rate > 0.0:
+        power = min(power, max(equity_usd - house_required, 0.0) / house_rate)
+    return power
 
 
 @register_jitable(inline="always")

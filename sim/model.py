@@ -248,7 +248,8 @@ class MarketModel(mesa.Model):
                         self.book.grow_targets(math.exp(self.leverage_growth / sim.days_per_year))
                     _bought, voluntary = self.book.rebalance(
                         prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
-                        self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage)
+                        self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage,
+                        self.addon)
                     orders["flow_margin_voluntary_usd"] = voluntary
             fund_price_gap = 0.0  # $ the value funds pay beyond their order at base prices
             if self.value_funds is not None and self.active["value_funds"]:

@@ -117,11 +117,15 @@ class ReferenceAccount:
 
     def rebalance(self, prices: Sequence[float], weights: Sequence[float], concentration: float,
                   buy_speed: float, sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-                  max_leverage: float, bought: list[float], flow: list[float]) -> None:
-        """Voluntary leverage targeting (buy into strength, sell into weakness)."""
-        long_value, short_value, _ = self.market_values(prices)
+                  max_leverage: float, bought: list[float], flow: list[float], rule: Sequence[float],
+                  addon: Sequence[float]) -> None:
+        """Voluntary leverage targeting (buy into strength, sell into weakness), within Reg T's and
+        the house's buying power (``rule`` = this broker's rates, ``addon`` per asset)."""
+        long_value, short_value, extra = self.market_values(prices, addon)
         eq = margin.equity(self.cash, self.short_credit, long_value, short_value)
-        power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity)
+        house = rule[0] + max(0.0, *addon) if rule[0] > 0.0 else 0.0
+        power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity,
+                                    margin.requirement(long_value, short_value, rule[0], rule[1]) + extra, house)
         target = min(self.target_leverage, max_leverage) * eq
         trade = margin.leverage_trade(eq, long_value, target, buy_speed, sell_speed, band, power)
         power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity
@@ -233,15 +237,17 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
 
 def rebalance(accounts: Sequence[ReferenceAccount], index_weights: np.ndarray,
               concentration: float, buy_speed: float, sell_speed: float, band: float, initial_long: float,
-              initial_short_equity: float, prices: np.ndarray,
-              max_leverage: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
-    """Reference of :func:`sim.kernels.rebalance`."""
+              initial_short_equity: float, prices: np.ndarray, max_leverage: float = math.inf,
+              rules: np.ndarray | None = None, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Reference of :func:`sim.kernels.rebalance` (``rules`` indexed by each account's broker)."""
     k = len(prices)
     bought, flow = [0.0] * k, [0.0] * k
     p, w = [float(x) for x in prices], [float(x) for x in index_weights]
+    add = [0.0] * k if addon is None else [float(x) for x in addon]
     for account in accounts:
+        rule = [0.0] * 5 if rules is None else [float(x) for x in rules[account.broker]]
         account.rebalance(p, w, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
-                          max_leverage, bought, flow)
+                          max_leverage, bought, flow, rule, add)
     return np.array(bought), np.array(flow)
 
 

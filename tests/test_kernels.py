@@ -69,16 +69,20 @@ def test_clear_kernel_equals_reference(seed, n, k, n_brokers, shock, model, dept
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), k=st.integers(1, 5),
        n_brokers=st.integers(1, 3), move=st.floats(-0.4, 0.4), conc=st.floats(0, 1),
-       buy=st.floats(0, 1), sell=st.floats(0, 1), band=st.floats(0, 0.2), max_lev=st.floats(1.0, 5.0))
-def test_rebalance_kernel_equals_reference(seed, n, k, n_brokers, move, conc, buy, sell, band, max_lev):
+       buy=st.floats(0, 1), sell=st.floats(0, 1), band=st.floats(0, 0.2), max_lev=st.floats(1.0, 5.0),
+       house=st.sampled_from(["none", "low", "above_reg_t"]), with_addon=st.booleans())
+def test_rebalance_kernel_equals_reference(seed, n, k, n_brokers, move, conc, buy, sell, band, max_lev, house,
+                                           with_addon):
     rng = np.random.default_rng(seed)
     price = rng.uniform(5, 200, k)
     book = random_book(rng, n, k, n_brokers, price=price, max_leverage=2.5)
     weights = rng.dirichlet(np.ones(k))
     p = price * (1 + move)
+    rules = None if house == "none" else _rules(rng, n_brokers) + (0.2 if house == "above_reg_t" else 0.0)
+    addon = rng.uniform(0.0, 0.2, k) * with_addon
     ref_accounts = reference.accounts_from_arrays(book.copy())
-    bk, fk = kernels.rebalance(book, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev)
-    br, fr = reference.rebalance(ref_accounts, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev)
+    bk, fk = kernels.rebalance(book, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev, rules, addon)
+    br, fr = reference.rebalance(ref_accounts, weights, conc, buy, sell, band, 0.5, 0.5, p, max_lev, rules, addon)
     np.testing.assert_allclose(bk, br, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(fk, fr, rtol=1e-12, atol=1e-6)
     assert_books_equal(book, reference.arrays_from_accounts(ref_accounts, n_brokers))
@@ -243,3 +247,27 @@ def test_sparse_and_dense_cascades_equal_reference(shock):
     for name in ("prices", "sold_usd", "bought_usd", "stats"):
         np.testing.assert_allclose(getattr(out_k, name), getattr(out_r, name), rtol=1e-12, atol=1e-9, err_msg=name)
     assert_books_equal(accounts, ref_book)
+
+
+def test_house_maintenance_above_reg_t_stops_buying_into_a_call():
+    """An account at 1.9x (equity 52.6% of value) has Reg T buying power, but with house maintenance
+    raised to 55% it is short of maintenance: it must not buy (the churn of buy-then-liquidate)."""
+    long_value, equity = 190_000.0, 100_000.0
+    book = kernels.AccountArrays(
+        long=np.array([[long_value / 100.0]]), short=np.zeros((1, 1)), cash=np.array([equity - long_value]),
+        short_credit=np.zeros(1), reserve=np.zeros(1), call_day=np.full(1, -1, dtype=np.int32),
+        target_leverage=np.array([2.0]), short_target=np.zeros(1), home=np.zeros(1, dtype=np.int32),
+        broker_start=np.array([0, 1], dtype=np.int64))
+    args = (np.ones(1), 0.0, 1.0, 1.0, 0.0, 0.5, 0.5, np.array([100.0]))
+    reg_t_only, _ = kernels.rebalance(book.copy(), *args)
+    assert reg_t_only[0] * 100.0 == pytest.approx(10_000.0)  # Reg T: up to 2x, (100k - 95k) / 0.5
+    low = np.array([[0.30, 0.30, 0.35, 0.35, 0.05]])
+    same, _ = kernels.rebalance(book.copy(), *args, math.inf, low)
+    assert same[0] == reg_t_only[0]  # a 30% house rule does not bind below Reg T
+    raised = low + np.array([[0.25, 0.25, 0.25, 0.25, 0.0]])
+    none, flow = kernels.rebalance(book.copy(), *args, math.inf, raised)
+    assert none[0] == 0.0 and flow[0] == 0.0
+    # a concentrated-position add-on counts too: 35% + 20% add-on
+    addon_only, _ = kernels.rebalance(book.copy(), *args, math.inf, low + np.array([[0.05, 0, 0, 0, 0]]),
+                                      np.array([0.20]))
+    assert addon_only[0] == 0.0

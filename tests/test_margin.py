@@ -49,6 +49,15 @@ def test_buying_power_reg_t():
     assert margin.buying_power(20_000.0, 0.0, 10_000.0, 0.5, margin.short_equity_rate(1.5)) == 30_000.0
 
 
+def test_buying_power_house_limit():
+    # $60,000 equity on $100,000 of stock: Reg T excess $10,000 -> $20,000 of purchases
+    assert margin.buying_power(60_000.0, 100_000.0, 0.0, 0.5, 0.5, 30_000.0, 0.30) == 20_000.0
+    # house maintenance raised to 55%: excess over it $5,000 buys only $5,000 / 0.55
+    assert margin.buying_power(60_000.0, 100_000.0, 0.0, 0.5, 0.5, 55_000.0, 0.55) == pytest.approx(9_090.909, rel=1e-6)
+    # at 65% the account is short of maintenance: nothing
+    assert margin.buying_power(60_000.0, 100_000.0, 0.0, 0.5, 0.5, 65_000.0, 0.65) == 0.0
+
+
 def test_liquidation_fraction_restores_target_exactly():
     lv, sv, eq = 100.0, 20.0, 25.0
     target = margin.requirement(lv, sv, 0.35, 0.35)

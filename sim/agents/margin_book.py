@@ -31,10 +31,11 @@ class MarginBook(mesa.Agent):
 
     def rebalance(self, prices: np.ndarray, weights: np.ndarray, concentration: float, buy_speed: float,
                   sell_speed: float, band: float, initial_long: float, initial_short_equity: float,
-                  max_leverage: float) -> tuple[np.ndarray, np.ndarray]:
-        """Voluntary leverage targeting of this broker's accounts: (bought shares, $ flow)."""
+                  max_leverage: float, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Voluntary leverage targeting of this broker's accounts within Reg T's and the house's
+        buying power: (bought shares, $ flow)."""
         return kernels.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
-                                 initial_short_equity, prices, max_leverage)
+                                 initial_short_equity, prices, max_leverage, self.rules, addon)
 
     def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
         """Interest, call reset and this broker's FINRA aggregates (AGG_* vector)."""
