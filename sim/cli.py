@@ -45,6 +45,16 @@ def _float(name: str):
     return parse
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port {text!r}: must be an integer in [1, 65535]")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="marginsim", description="Leverage feedback loops in equity markets.")
     p.add_argument("--version", action="version", version=f"marginsim {__version__}")
@@ -88,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks: results/benchmarks.json and .md (same as python -m sim.bench)")
     bench.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
     bench.add_argument("--out", default="results", help="folder for benchmarks.json and benchmarks.md")
+
+    dash = sub.add_parser("dashboard", help="interactive dashboard in the browser (Mesa SolaraViz)")
+    dash.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
 
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
@@ -207,6 +222,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main([*(["--quick"] if args.quick else []), "--out", args.out])
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from sim.dashboard.server import DashboardError, serve
+
+    try:
+        serve(args.host, args.port)
+    except DashboardError as exc:
+        raise UsageError(f"marginsim dashboard: {exc}") from None
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
@@ -224,7 +249,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
-            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench}
+            "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "dashboard": cmd_dashboard}
 
 
 def main(argv: list[str] | None = None) -> int:
