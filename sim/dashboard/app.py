@@ -18,12 +18,13 @@ from solara.alias import rw
 from sim import __version__
 from sim.dashboard.inputs import LETF_LEVERAGES, Inputs
 from sim.dashboard.model import DashboardModel
-from sim.dashboard.plots import PANELS, Context, Panel, render_svg
+from sim.dashboard.plots import PANELS, Context, LiveFigure, Panel
 from sim.scenario import builtin_names
 
 DEFAULTS = Inputs()
 MODEL_PARAMS: dict[str, Any] = {
-    "scenario": {"type": "Select", "value": DEFAULTS.scenario, "values": builtin_names(), "label": "Scenario"},
+    "scenario_name": {"type": "Select", "value": DEFAULTS.scenario_name, "values": builtin_names(),
+                      "label": "Scenario"},
     "leverage_mean": Slider("Average leverage target (x)", DEFAULTS.leverage_mean, 1.05, 1.95, 0.05),
     "maintenance": Slider("Maintenance margin (1st broker)", DEFAULTS.maintenance, 0.25, 0.49, 0.01),
     "letf_aum_bn": Slider("Leveraged-ETF AUM ($ bn)", DEFAULTS.letf_aum_bn, 0.0, 600.0, 1.0),
@@ -61,8 +62,9 @@ def _panel_component(panel: Panel):
         update_counter.get()  # re-render after every step
         n = len(model.records)
         ctx = solara.use_memo(lambda: _context(model), [model])
+        figure = solara.use_memo(lambda: LiveFigure(panel, ctx), [model])
         records = model.records[:n]
-        svg = solara.use_memo(lambda: render_svg(panel, records, ctx), [model, n])
+        svg = solara.use_memo(lambda: figure.svg(records), [model, n])
         with solara.Column(gap="2px", classes=[f"marginsim-panel marginsim-panel-{panel.key}"]):
             rw.Image(value=svg, format="svg+xml")
             text = panel.caption(records, ctx) if model.error is None else "No run: fix the inputs (see the message)."
@@ -104,8 +106,8 @@ def StatusCard(model: DashboardModel):
                     classes=["marginsim-caption"])
         solara.Text("This run: " + _describe(model.inputs), classes=["marginsim-caption", "marginsim-inputs"])
         times = sorted(model.step_seconds)
-        speed = (f"last step {_ms(times and model.step_seconds[-1] or 0.0)} in the model, median "
-                 f"{_ms(times[len(times) // 2])}" if times else f"built in {_ms(model.build_seconds)}")
+        speed = (f"last step {_ms(model.step_seconds[-1])} in the model, median {_ms(times[len(times) // 2])}"
+                 if times else f"built in {_ms(model.build_seconds)}")
         solara.Text(f"Day {n} of {model.days} run; {speed}.", classes=["marginsim-caption", "marginsim-progress"])
         if res.changes:
             shown = ", ".join(res.changes[:8]) + (f" and {len(res.changes) - 8} more" if len(res.changes) > 8 else "")

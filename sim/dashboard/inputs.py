@@ -41,7 +41,7 @@ SHOCK_KINDS = ("price_gap", "fundamental_gap")
 class Inputs:
     """The values of the page's sliders and inputs (typed inputs arrive as text)."""
 
-    scenario: str = "finra-2026-05"
+    scenario_name: str = "finra-2026-05"  # not `scenario`: mesa.Model reserves that name
     seed: int | str = 1
     accounts: int | str = 100_000
     leverage_mean: float = 1.6
@@ -183,11 +183,11 @@ def _fmt(value: Any) -> str:
 
 def resolve(inputs: Inputs) -> Resolved:
     """Validate the inputs and build the scenario; ScenarioError (one line) on bad input."""
-    if inputs.scenario not in builtin_names():
-        raise ScenarioError(f"scenario = {inputs.scenario!r}: must be one of {', '.join(builtin_names())}")
+    if inputs.scenario_name not in builtin_names():
+        raise ScenarioError(f"scenario = {inputs.scenario_name!r}: must be one of {', '.join(builtin_names())}")
     seed = parse_int("seed", inputs.seed, 0, MAX_SEED)
     accounts = parse_int("number of accounts", inputs.accounts, 1, MAX_ACCOUNTS)
-    base = from_dict(read_toml(inputs.scenario))
+    base = from_dict(read_toml(inputs.scenario_name))
     days = base.simulation.days
     shock_day = parse_int("shock day", inputs.shock_day, 0, days - 1)
     leverage = parse_float("average leverage", inputs.leverage_mean, 1.01, 20.0)

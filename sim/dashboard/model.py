@@ -24,7 +24,7 @@ from sim.scenario import ScenarioError
 class DashboardModel(mesa.Model):
     """A MarketModel built from the dashboard's inputs, or the message saying why it could not be."""
 
-    def __init__(self, scenario: str = Inputs.scenario, seed: int | str = Inputs.seed,
+    def __init__(self, scenario_name: str = Inputs.scenario_name, seed: int | str = Inputs.seed,
                  accounts: int | str = Inputs.accounts, leverage_mean: float = Inputs.leverage_mean,
                  maintenance: float = Inputs.maintenance, letf_aum_bn: float = Inputs.letf_aum_bn,
                  letf_leverage: str = Inputs.letf_leverage, dealer_gamma: float = Inputs.dealer_gamma,
@@ -32,7 +32,7 @@ class DashboardModel(mesa.Model):
                  shock_day: int | str = Inputs.shock_day) -> None:
         # the wrapper draws no random numbers; MarketModel seeds its own streams from `seed`
         super().__init__(rng=np.random.default_rng(0))
-        self.inputs = Inputs(scenario, seed, accounts, leverage_mean, maintenance, letf_aum_bn, letf_leverage,
+        self.inputs = Inputs(scenario_name, seed, accounts, leverage_mean, maintenance, letf_aum_bn, letf_leverage,
                              dealer_gamma, vol_target, shock_size, shock_day)
         self.error: str | None = None
         self.resolved: Resolved | None = None
