@@ -81,7 +81,7 @@ def page(server, tmp_path_factory):
     with playwright_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=FLAGS, viewport={"width": 1400, "height": 1500})
+            args=FLAGS, viewport={"width": 1400, "height": 1400})
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -199,17 +199,22 @@ def test_dashboard_in_chromium(page, tmp_path):
     reset(page)
     assert page.locator(".marginsim-error").count() == 0
 
-    # the README's picture: the -30% shock on day 5 and the weeks after it (21 days per click)
+    # Play and pause, 21 days per redraw (Mesa's render interval): the README's picture is the -30%
+    # shock on day 5 and the two months after it
     render = slider(page, "Render Interval")
     render.focus()
     for _ in range(10):
         render.press("ArrowRight")
-    days_per_click = int(render.get_attribute("aria-valuenow"))
-    for click in range(3):
-        page.get_by_role("button", name="Step").click()
-        page.locator(".marginsim-caption-index", has_text=f"Day {(click + 1) * days_per_click - 1}:").wait_for(
-            timeout=30_000)
-    page.wait_for_timeout(300)
+    assert render.get_attribute("aria-valuenow") == "21"
+    page.get_by_role("button", name="▶").click()
+    page.wait_for_function("() => /^Day (6[2-9]|[7-9][0-9]|[1-2][0-9][0-9]):/.test("
+                           "document.querySelector('.marginsim-caption-index').textContent)", timeout=30_000)
+    page.get_by_role("button", name="❚❚").click()
+    page.wait_for_timeout(1000)
+    paused_at = _number(r"^Day (\d+):", caption(page, "index"))
+    page.wait_for_timeout(1000)
+    assert _number(r"^Day (\d+):", caption(page, "index")) == paused_at, "pause stops the run"
+    assert paused_at in (62, 83, 104), "each redraw adds 21 days"
     artifacts.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
     assert page.page_errors == [], page.page_errors

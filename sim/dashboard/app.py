@@ -108,7 +108,8 @@ def StatusCard(model: DashboardModel):
         times = sorted(model.step_seconds)
         speed = (f"last step {_ms(model.step_seconds[-1])} in the model, median {_ms(times[len(times) // 2])}"
                  if times else f"built in {_ms(model.build_seconds)}")
-        solara.Text(f"Day {n} of {model.days} run; {speed}.", classes=["marginsim-caption", "marginsim-progress"])
+        solara.Text(f"{n} of {model.days} trading days run; {speed}.",
+                    classes=["marginsim-caption", "marginsim-progress"])
         if res.changes:
             shown = ", ".join(res.changes[:8]) + (f" and {len(res.changes) - 8} more" if len(res.changes) > 8 else "")
             solara.Text(f"Changed from the scenario file: {shown}.", classes=["marginsim-caption"])
