@@ -10,7 +10,7 @@ import pytest
 from sim.cli import main
 from sim.dashboard.inputs import Inputs, resolve
 from sim.dashboard.model import DashboardModel
-from sim.dashboard.plots import PANELS, Context, LiveFigure, read_line
+from sim.dashboard.plots import PANELS, LiveFigure, read_line
 from sim.dashboard.server import DashboardError, check_free, check_port
 from sim.model import MarketModel
 from sim.scenario import ScenarioError, load
@@ -127,12 +127,6 @@ def test_the_run_stops_at_the_scenarios_last_day():
 
 
 # ----------------------------------------------------------------------------------- figures
-def _context(model: DashboardModel) -> Context:
-    mm = model.market_model
-    return Context(model.days, model.resolved.shock_day, model.resolved.shock_size, mm.initial,
-                   mm.gex(mm.market.prices, 0.0))
-
-
 @pytest.fixture(scope="module")
 def stepped():
     model = DashboardModel(accounts=2000, shock_day=3, shock_size=-0.3)
@@ -152,7 +146,7 @@ def stepped():
 def test_each_panel_shows_the_records_and_they_read_back(stepped, panel_key, gid, column, scale):
     """The SVG the page shows holds one vertex per day at the recorded value (read through the ticks)."""
     panel = next(p for p in PANELS if p.key == panel_key)
-    figure = LiveFigure(panel, _context(stepped))
+    figure = LiveFigure(panel, stepped.plot_context())
     figure.svg(stepped.records[:2])  # the page redraws the same figure day after day
     x, y = read_line(figure.svg(stepped.records), gid)
     truth = np.array([r[column] for r in stepped.records]) / scale
@@ -162,7 +156,7 @@ def test_each_panel_shows_the_records_and_they_read_back(stepped, panel_key, gid
 
 
 def test_captions_say_the_latest_values(stepped):
-    ctx = _context(stepped)
+    ctx = stepped.plot_context()
     captions = {p.key: p.caption(stepped.records, ctx) for p in PANELS}
     last = stepped.records[-1]
     assert captions["index"].startswith(f"Day 11: index {last['index_level']:.2f}")

@@ -18,7 +18,7 @@ from solara.alias import rw
 from sim import __version__
 from sim.dashboard.inputs import LETF_LEVERAGES, Inputs
 from sim.dashboard.model import DashboardModel
-from sim.dashboard.plots import PANELS, Context, LiveFigure, Panel
+from sim.dashboard.plots import PANELS, LiveFigure, Panel
 from sim.scenario import builtin_names
 
 DEFAULTS = Inputs()
@@ -48,20 +48,12 @@ STYLE = """
 """
 
 
-def _context(model: DashboardModel) -> Context:
-    mm = model.market_model
-    if mm is None or model.resolved is None:
-        return Context(days=1, shock_day=None, shock_size=0.0, initial={}, initial_gex_usd=0.0)
-    return Context(days=model.days, shock_day=model.resolved.shock_day, shock_size=model.resolved.shock_size,
-                   initial=dict(mm.initial), initial_gex_usd=mm.gex(mm.market.prices, 0.0))
-
-
 def _panel_component(panel: Panel):
     @solara.component
     def PanelView(model: DashboardModel):
         update_counter.get()  # re-render after every step
         n = len(model.records)
-        ctx = solara.use_memo(lambda: _context(model), [model])
+        ctx = solara.use_memo(model.plot_context, [model])
         figure = solara.use_memo(lambda: LiveFigure(panel, ctx), [model])
         records = model.records[:n]
         svg = solara.use_memo(lambda: figure.svg(records), [model, n])

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.dashboard.inputs import Inputs, Resolved, resolve
+from sim.dashboard.plots import Context
 from sim.invariants import InvariantError
 from sim.model import MarketModel
 from sim.scenario import ScenarioError
@@ -59,6 +60,14 @@ class DashboardModel(mesa.Model):
     def records(self) -> list[dict[str, Any]]:
         """One dict per simulated day (the columns of timeseries.parquet)."""
         return self.market_model.records if self.market_model else []
+
+    def plot_context(self) -> Context:
+        """What the figures need besides the records: run length, shock, starting book and dealer gamma."""
+        mm, res = self.market_model, self.resolved
+        if mm is None or res is None:
+            return Context(days=1, shock_day=None, shock_size=0.0, initial={}, initial_gex_usd=0.0)
+        return Context(days=self.days, shock_day=res.shock_day, shock_size=res.shock_size,
+                       initial=dict(mm.initial), initial_gex_usd=mm.gex(mm.market.prices, 0.0))
 
     def step(self) -> None:
         """One trading day; stops at the scenario's last day (or on an invariant failure, shown on the page)."""

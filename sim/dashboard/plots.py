@@ -33,7 +33,7 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "marginsim", "path.simplify": Fal
 """Text stays text and every day stays a vertex (no path simplification): the SVG can be read back."""
 MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.15, "top": 0.91}
 Records = Sequence[dict[str, Any]]
-Artists = dict[str, Any]
+Artists = dict[str, tuple[Line2D | StepPatch, float]]
 CHANNELS = (("flow_margin_forced_usd", "margin (forced)", "vermillion"),
             ("flow_letf_usd", "leveraged ETFs", "purple"),
             ("flow_dealer_usd", "options dealers", "blue"),
@@ -57,7 +57,7 @@ class Panel:
     """One live figure: a key (used in ids and CSS classes), its set-up and its caption.
 
     ``setup`` draws the fixed parts and returns the artists to update, keyed by the record column
-    each one shows (lines carry a ``scale``: the value plotted is column / scale).
+    each one shows, with the divisor taking the column to the plotted unit ($ -> $ bn, sold = -bought).
     """
 
     key: str
@@ -74,12 +74,11 @@ def _days(records: Records) -> np.ndarray:
 
 
 def _line(ax: Axes, gid: str, colour: str, label: str | None = None, scale: float = 1.0,
-          linewidth: float = 1.5) -> Line2D:
-    """An empty line to be filled day by day; ``scale`` divides the column ($ -> $ bn, sold = -bought)."""
+          linewidth: float = 1.5) -> tuple[Line2D, float]:
+    """An empty line to be filled day by day, and the divisor of the column it shows."""
     (line,) = ax.plot([], [], color=style.PALETTE[colour], label=label, linewidth=linewidth)
     line.set_gid(gid)
-    line.scale = scale  # type: ignore[attr-defined]
-    return line
+    return line, scale
 
 
 def _bn(x: float) -> str:
@@ -156,7 +155,7 @@ def _caption_channels(records: Records, ctx: Context) -> str:
 def _setup_calls(ax: Axes, ctx: Context) -> Artists:
     calls = ax.stairs([0.0], [-0.5, 0.5], fill=True, color=style.PALETTE["orange"], label="margin calls issued")
     calls.set_gid("calls-area")
-    artists = {"margin_calls": calls,
+    artists = {"margin_calls": (calls, 1.0),
                "liquidations": _line(ax, "liquidations-line", "vermillion", "forced liquidations", linewidth=1.0)}
     ax.legend(loc="upper right")
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -222,13 +221,13 @@ class LiveFigure:
         """The figure showing ``records`` (all days so far), as SVG bytes."""
         days = _days(records)
         with self._lock, matplotlib.rc_context(_RC):
-            for key, artist in self.artists.items():
-                values = _column(records, key)
+            for key, (artist, scale) in self.artists.items():
+                values = _column(records, key) / scale
                 if isinstance(artist, StepPatch):
                     artist.set_data(values if len(values) else [0.0], np.append(days - 0.5, days[-1] + 0.5)
                                     if len(days) else [-0.5, 0.5])
                 else:
-                    artist.set_data(days, values / artist.scale)  # type: ignore[attr-defined]
+                    artist.set_data(days, values)
             self.ax.relim()
             self.ax.autoscale_view(scalex=False)
             if self.panel.key == "calls":  # counts: from 0, at least 0..1

@@ -69,8 +69,8 @@ def warm_up() -> None:
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Run the dashboard until interrupted (blocking)."""
     check_port(port)
-    check_packages()
     check_free(host, port)
+    check_packages()
     warm_up()
     from solara.__main__ import run
 

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from sim import __version__
-from sim.dashboard.app import _context
 from sim.dashboard.model import DashboardModel
 from sim.dashboard.plots import PANELS, LiveFigure
 
@@ -26,7 +25,7 @@ def measure(accounts: int = 100_000, days: int = 100) -> dict[str, float | int |
     if model.error:
         raise ValueError(model.error)
     model.step()  # loads the numba kernels; not timed
-    ctx = _context(model)
+    ctx = model.plot_context()
     figures = [LiveFigure(panel, ctx) for panel in PANELS]  # as the page does: one per panel and model
     steps, renders = [], []
     for _ in range(days):
