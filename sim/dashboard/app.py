@@ -41,7 +41,6 @@ MODEL_PARAMS: dict[str, Any] = {
 
 STYLE = """
 .marginsim-caption { font-size: 13px; line-height: 1.35; }
-.marginsim-inputs td { padding: 0 8px 0 0; font-size: 13px; }
 /* Mesa's sliders show their value only while dragged; keep it visible */
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider { margin-top: 22px; }
@@ -67,7 +66,7 @@ def _panel_component(panel: Panel):
 
 
 def _describe(inputs: Inputs) -> str:
-    """The inputs behind the running model, in words (Mesa's sliders show values only while dragged)."""
+    """The inputs behind the running model, in words (the sidebar holds the next Reset's)."""
     return (f"average leverage {inputs.leverage_mean:g}x, maintenance {inputs.maintenance:.0%} (1st broker), "
             f"LETFs ${inputs.letf_aum_bn:,.0f} bn at leverage {inputs.letf_leverage}, dealer gamma "
             f"{inputs.dealer_gamma:g}x the scenario's, vol target {inputs.vol_target:.0%}, "
