@@ -45,6 +45,16 @@ def _float(name: str):
     return parse
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port {text!r}: must be an integer in [1, 65535]")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="marginsim", description="Leverage feedback loops in equity markets.")
     p.add_argument("--version", action="version", version=f"marginsim {__version__}")
@@ -97,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="calibrated baseline vs S&P 500 returns and FINRA margin debt; TFG 2012")
     val.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
     val.add_argument("--out", default="results", help="folder for validation.md, .json and .png (default results)")
+
+    dash = sub.add_parser("dashboard", help="interactive dashboard in the browser (Mesa SolaraViz)")
+    dash.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
 
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
@@ -251,6 +266,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from sim.dashboard.server import DashboardError, serve
+
+    try:
+        serve(args.host, args.port)
+    except DashboardError as exc:
+        raise UsageError(f"marginsim dashboard: {exc}") from None
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenario import builtin_names, load
 
@@ -271,7 +296,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
             "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "figures": cmd_figures,
-            "validate": cmd_validate}
+            "validate": cmd_validate, "dashboard": cmd_dashboard}
 
 
 def main(argv: list[str] | None = None) -> int:
