@@ -11,6 +11,25 @@ import pandas as pd
 from sim import style
 
 BN = 1e9
+CHANNEL_FLOWS = [("flow_margin_forced_usd", "margin: forced", "vermillion"),
+                 ("flow_margin_voluntary_usd", "margin: voluntary", "orange"),
+                 ("flow_letf_usd", "leveraged ETFs", "purple"),
+                 ("flow_dealer_usd", "options dealers", "blue"),
+                 ("flow_vol_control_usd", "vol-control funds", "green")]
+"""The procyclical channels' net flow columns, with their labels and colours in every figure."""
+
+
+def stack_channel_flows(ax, x: np.ndarray, flows_usd: dict[str, np.ndarray], width: float,
+                        align: str = "center") -> None:
+    """Stacked bars of each channel's net $ flow in $ billion: buying stacks up, selling down."""
+    pos = np.zeros(len(x))
+    neg = np.zeros(len(x))
+    for col, label, colour in CHANNEL_FLOWS:
+        v = flows_usd[col] / BN
+        up, down = np.maximum(v, 0), np.minimum(v, 0)
+        ax.bar(x, up, bottom=pos, width=width, align=align, color=style.PALETTE[colour], label=label)
+        ax.bar(x, down, bottom=neg, width=width, align=align, color=style.PALETTE[colour])
+        pos, neg = pos + up, neg + down
 
 
 def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
@@ -41,19 +60,7 @@ def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
     ax.legend(loc="center right", ncols=3, bbox_to_anchor=(1.0, 0.5))
 
     ax = axes[2]
-    channels = [("flow_margin_forced_usd", "margin: forced", "vermillion"),
-                ("flow_margin_voluntary_usd", "margin: voluntary", "orange"),
-                ("flow_letf_usd", "leveraged ETFs", "purple"),
-                ("flow_dealer_usd", "options dealers", "blue"),
-                ("flow_vol_control_usd", "vol-control funds", "green")]
-    pos = np.zeros(len(day))
-    neg = np.zeros(len(day))
-    for col, label, colour in channels:
-        x = ts[col].to_numpy() / BN
-        up, down = np.maximum(x, 0), np.minimum(x, 0)
-        ax.bar(day, up, bottom=pos, width=1.0, color=style.PALETTE[colour], label=label)
-        ax.bar(day, down, bottom=neg, width=1.0, color=style.PALETTE[colour])
-        pos, neg = pos + up, neg + down
+    stack_channel_flows(ax, day, {col: ts[col].to_numpy() for col, _, _ in CHANNEL_FLOWS}, width=1.0)
     ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
     ax.set_ylabel("net $ billion bought per day")
     ax.set_title("Procyclical trading by channel (selling below zero)")

@@ -5,19 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from sim import style
+from sim.figures import CHANNEL_FLOWS, stack_channel_flows
 from sim.paper import Figure, FigureData
 
 SEED = 1
 HOURS = 7           # substeps per day: about one per hour of the 6.5-hour session
 FIRST, LAST = 57, 66  # trading days shown (the 10% shock lands at the open of day 60)
-CHANNELS = [("flow_margin_forced_usd", "margin: forced", "vermillion"),
-            ("flow_margin_voluntary_usd", "margin: voluntary", "orange"),
-            ("flow_letf_usd", "leveraged ETFs", "purple"),
-            ("flow_dealer_usd", "options dealers", "blue"),
-            ("flow_vol_control_usd", "vol-control funds", "green")]
 
 
 def build(quick: bool) -> FigureData:
@@ -34,7 +29,7 @@ def build(quick: bool) -> FigureData:
     arrays = {"time": window["time"].to_numpy(), "index_level": window["index_level"].to_numpy(),
               "margin_calls": window["margin_calls"].to_numpy(),
               "liquidations": window["liquidations"].to_numpy()}
-    for col, _, _ in CHANNELS:
+    for col, _, _ in CHANNEL_FLOWS:
         arrays[col] = window[col].to_numpy()
     return FigureData(arrays, seeds=[SEED], scenario_hashes={"finra-2026-05": spec.hash()},
                       meta={"accounts": accounts, "shock_day": 60, "hours": HOURS})
@@ -55,14 +50,7 @@ def plot(data: FigureData, path: Path) -> None:
     ax.legend(loc="upper right")
 
     ax = axes[1]
-    pos = np.zeros(len(t))
-    neg = np.zeros(len(t))
-    for col, label, colour in CHANNELS:
-        x = a[col] / 1e9
-        up, down = np.maximum(x, 0), np.minimum(x, 0)
-        ax.bar(t - width, up, bottom=pos, width=width, align="edge", color=style.PALETTE[colour], label=label)
-        ax.bar(t - width, down, bottom=neg, width=width, align="edge", color=style.PALETTE[colour])
-        pos, neg = pos + up, neg + down
+    stack_channel_flows(ax, t - width, a, width=width, align="edge")
     ax.axhline(0, color=style.PALETTE["black"], linewidth=0.6)
     ax.set_ylabel("net $ billion bought per hour")
     ax.set_title("Procyclical trading by channel (selling below zero)")
