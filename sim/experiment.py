@@ -213,6 +213,17 @@ class Experiment:
 # ---------------------------------------------------------------------------- helpers
 
 def _read_base(name: str) -> dict[str, Any]:
+    """A base scenario's raw dict (read once per process; callers copy before changing it)."""
+    return _read_base_cached(name, _mtime(name))
+
+
+def _mtime(name: str) -> float:
+    path = Path(name)
+    return path.stat().st_mtime if path.is_file() else 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _read_base_cached(name: str, mtime: float) -> dict[str, Any]:
     return read_toml(name)
 
 

@@ -57,8 +57,8 @@ def test_channel_ablation_small_adds_up(tmp_path):
     runs, _ = _run_small("channel-ablation", tmp_path)
     assert len(runs) == 2 * 16 and set(runs["scenario"]) == {"baseline", "finra-2026-05"}
     att = json.loads((tmp_path / "attribution.json").read_text())["mean"]
-    for scenario, metrics in att.items():
-        for metric, parts in metrics.items():  # Shapley efficiency: base + channels = total
+    for metrics in att.values():
+        for parts in metrics.values():  # Shapley efficiency: base + channels = total
             assert parts["base"] + sum(parts[c] for c in CHANNELS) == pytest.approx(parts["total"], abs=1e-12)
     assert att["baseline"]["shock_drawdown"]["total"] == 0.0  # no scheduled shock in the baseline
     all_on = runs[runs[list(CHANNELS)].all(axis=1) & (runs["scenario"] == "finra-2026-05")]
