@@ -65,7 +65,16 @@ def _header(exp: Experiment, runs: pd.DataFrame) -> list[str]:
             f"{params}; {len(runs):,} runs ({failed:,} failed), {exp.replicates} "
             f"replicate{'s' if exp.replicates > 1 else ''} per point, root seed {exp.root_seed} "
             f"(seeds: {exp.seeds}). Scenario overrides: "
-            + (", ".join(f"`{s}`" for s in exp.overrides) or "none") + ".", ""]
+            + (", ".join(f"`{s}`" for s in exp.overrides) or "none") + ".", "",
+            "Parameters: " + "; ".join(_describe(p) for p in exp.parameters) + ".", ""]
+
+
+def _describe(p) -> str:
+    """A parameter's values or range, as the summary lists it."""
+    if p.values is not None:
+        return f"{p.name} = " + ", ".join(str(v) for v in p.values)
+    steps = f", {p.steps} steps" if p.steps else ""
+    return f"{p.name} in [{p.low:g}, {p.high:g}]{' (log)' if p.log else ''}{steps}"
 
 
 def _md_table(df: pd.DataFrame) -> str:
@@ -353,7 +362,6 @@ def concentration(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
     shock_day = int(_option(exp, "shock_day", 60))
     focus = _option(exp, "sector", "tech_ai_semis")
     ok = _ok(runs).copy()
-    ok["letf_sold_bn"] = ok["channel_flows.letf.sold_usd"] / BN
     ok["cascade_bn"] = (ok["forced_sales_usd"] + ok["forced_buyins_usd"]) / BN
     series = read_series(out)
     sector = ok[target_p].where(ok[target_p] != "index", focus)  # the shocked sector; for index shocks, focus
@@ -368,9 +376,18 @@ def concentration(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
         return shock_drawdown(g[f"price_{name}"].to_numpy(), shock_day)  # a ratio: the price level is fine
 
     ok["sector_drawdown"] = [sector_drawdown(r, n) for r, n in zip(ok["run_id"], sector, strict=True)]
+
+    def letf_window_sales(rid: int) -> float:  # net $ the funds sold from the shock day over 21 days
+        g = levels.get(rid)
+        if g is None or "flow_letf_usd" not in g:
+            return math.nan
+        window = g[(g["day"] >= shock_day) & (g["day"] < shock_day + 21)]
+        return -float(window["flow_letf_usd"].sum()) / BN
+
+    ok["letf_sold_bn"] = [letf_window_sales(r) for r in ok["run_id"]]
     metrics = [("shock_drawdown", 100, "index: fall within 21 days, %"),
                ("sector_drawdown", 100, f"shocked sector ({focus} for index shocks): fall within 21 days, %"),
-               ("letf_sold_bn", 1, "leveraged ETFs: sold over the run, $ bn"),
+               ("letf_sold_bn", 1, "leveraged ETFs: net sold in those 21 days, $ bn"),
                ("cascade_bn", 1, "margin forced sales + buy-ins, $ bn")]
     keys = [c for c in ok.columns if c in {target_p, *[p.name for p in exp.parameters if p.name != layout_p]}]
     layouts = list(next(p for p in exp.parameters if p.name == layout_p).values)

@@ -486,8 +486,9 @@ def load_experiment(path: str | Path, *, small: bool = False, overrides: list[st
     missing = [m for m in needed if m not in metrics]
     if missing:
         raise chk.fail(f"experiment.metrics: analysis {analysis!r} needs {missing[0]!r}; add it to the list")
-    if analysis == "tightening" and "index_level" not in series:
-        raise chk.fail("experiment.series: analysis 'tightening' needs 'index_level'; add it to the list")
+    for column in {"tightening": ["index_level"], "concentration": ["flow_letf_usd"]}.get(analysis, []):
+        if column not in series:
+            raise chk.fail(f"experiment.series: analysis {analysis!r} needs {column!r}; add it to the list")
     clash = sorted(set(metrics) & (set(names) | RESERVED))
     if clash:
         raise chk.fail(f"experiment.metrics: {clash[0]!r} is also a parameter or a reserved column")

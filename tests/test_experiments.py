@@ -82,11 +82,14 @@ def test_concentration_small(tmp_path):
            for lay in ("concentrated", "spread")}
     assert aum["spread"] == pytest.approx(aum["concentrated"]) == pytest.approx(179e9)
     runs, _ = _run_small("concentration", tmp_path)
-    sold = runs.pivot_table(index=["shock_target", "replicate"], columns="layout",
-                            values="channel_flows.letf.sold_usd")
-    # a financials shock: only the spread layout holds financials funds, which must sell into it
-    fin = sold.loc["financials"]
-    assert (fin["spread"] > fin["concentrated"]).all()
+    flows = pd.read_parquet(tmp_path / "series.parquet").merge(runs, on="run_id")
+    shock_day = flows[flows["day"] == 10]  # the funds rebalance at the close of the shock day
+    sold = -shock_day.pivot_table(index=["shock_target", "replicate"], columns="layout", values="flow_letf_usd")
+    # a financials shock: only the spread layout holds financials funds (net long), which sell into the fall
+    assert (sold.loc["financials", "spread"] > sold.loc["financials", "concentrated"] + 1e9).all()
+    # an index shock: the concentrated funds sit on the highest-beta sector and sell more
+    assert (sold.loc["index", "concentrated"] > sold.loc["index", "spread"]).all()
+    assert "fall within 21 days" in (tmp_path / "summary.md").read_text()
 
 
 def test_sobol_small(tmp_path):
