@@ -36,23 +36,26 @@ class WarmUp(WorkerPlugin):
 
 def connect(address: str, timeout: float = 30.0) -> Client:
     """A client of the scheduler at ``address``; one line on failure."""
+    if not address:
+        raise ExperimentError("--scheduler: give the address of a running dask scheduler, e.g. tcp://HOST:8786")
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ExperimentError(f"--scheduler {address!r}: cannot connect ({_one_line(exc)})") from None
 
 
-def run_dask(tasks: Iterable[RunTask], stats: ExecutorStats, address: str | None, tag: str,
+def run_dask(tasks: Iterable[RunTask], stats: ExecutorStats, client: Client, tag: str,
              worker_timeout: float = 120.0) -> Iterator[dict[str, Any]]:
-    """Submit the runs a few per worker thread at a time; rerun what a lost worker took with it."""
-    if not address:
-        raise ExperimentError("--scheduler: give the address of a running dask scheduler, e.g. tcp://HOST:8786")
-    client = connect(address)
+    """Submit the runs a few per worker thread at a time; rerun what a lost worker took with it.
+
+    ``client`` (from :func:`connect`) is closed when the generator finishes.
+    """
     try:
         try:
             client.wait_for_workers(1, timeout=worker_timeout)
         except TimeoutError:
-            raise ExperimentError(f"--scheduler {address!r}: no worker joined in {worker_timeout:g} s") from None
+            raise ExperimentError(f"--scheduler {client.scheduler.address!r}: no worker joined in "
+                                  f"{worker_timeout:g} s") from None
         client.register_plugin(WarmUp(), name="marginsim-warm-up")
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         window = max(4, 2 * threads)

@@ -373,18 +373,30 @@ def run_sweep(exp: Experiment, out: str | Path, *, executor: str = "pool", worke
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out {str(out)!r}: must be a folder, not a file")
+    client = None
+    if executor == "dask":  # connect first: a wrong address leaves no output folder behind
+        from sim.dask_backend import connect
+
+        client = connect(scheduler or "")
     out.mkdir(parents=True, exist_ok=True)
-    lock = _Lock(out)
     try:
-        return _run_locked(exp, out, executor, workers, scheduler, progress, chunk_runs, chunk_seconds,
-                           retry_failed, on_progress)
+        lock = _Lock(out)
+    except ExperimentError:
+        if client is not None:
+            client.close()
+        raise
+    try:
+        return _run_locked(exp, out, executor, workers, client, progress, chunk_runs, chunk_seconds,
+                           retry_failed, on_progress, scheduler)
     finally:
         lock.release()
+        if client is not None:
+            client.close()
 
 
-def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, scheduler: str | None, progress: bool,
+def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, client: Any, progress: bool,
                 chunk_runs: int, chunk_seconds: float, retry_failed: bool,
-                on_progress: Callable[[int, int], None] | None) -> SweepReport:
+                on_progress: Callable[[int, int], None] | None, scheduler: str | None) -> SweepReport:
     start = time.perf_counter()
     design = build_design(exp)
     info = manifest(exp, design)
@@ -425,7 +437,7 @@ def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, schedul
     else:
         from sim.dask_backend import run_dask
 
-        results = run_dask(tasks, stats, scheduler, info["fingerprint"])
+        results = run_dask(tasks, stats, client, info["fingerprint"])
     new = 0
     try:
         for row in results:

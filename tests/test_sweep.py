@@ -175,6 +175,13 @@ def test_other_experiment_in_the_same_folder_is_refused(tiny, tmp_path, capsys):
     assert len(err) == 1 and "different experiment" in err[0]
 
 
+def test_bad_scheduler_address_is_one_line_and_writes_nothing(tiny, tmp_path, capsys):
+    assert main(["sweep", str(tiny), "--scheduler", "nonsense", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler 'nonsense': cannot connect" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_values_option_runs_a_subset(tiny, tmp_path, capsys):
     assert main(["sweep", str(tiny), "--serial", "--values", "leverage=1.3,1.9", "--out", str(tmp_path / "a"),
                  "--no-progress"]) == 0
