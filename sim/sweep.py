@@ -398,6 +398,7 @@ def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, client:
                 chunk_runs: int, chunk_seconds: float, retry_failed: bool,
                 on_progress: Callable[[int, int], None] | None, scheduler: str | None) -> SweepReport:
     start = time.perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     design = build_design(exp)
     info = manifest(exp, design)
     manifest_path = out / "manifest.json"
@@ -409,6 +410,7 @@ def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, client:
                 f"{old.get('fingerprint')} v{old.get('version')}, this one {info['fingerprint']} "
                 f"v{info['version']}); use another --out or remove that folder")
         info["created"] = old.get("created")
+        info["invocations"] = old.get("invocations", [])
     info.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     info["status"] = "running"
     _write_json(manifest_path, info)
@@ -463,9 +465,10 @@ def _run_locked(exp: Experiment, out: Path, executor: str, workers: int, client:
     info["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     info["counts"] = {"runs": design.n_runs, "ok": int((runs["status"] == "ok").sum()),
                       "error": int((runs["status"] == "error").sum())}
-    info["last_invocation"] = {"executor": executor, "workers": workers if executor == "pool" else None,
-                               "scheduler": scheduler, "new_runs": new, "seconds": time.perf_counter() - start,
-                               "worker_deaths": stats.worker_deaths, "resubmitted": stats.resubmitted}
+    info.setdefault("invocations", []).append({  # every command that worked on this folder, oldest first
+        "started": started, "executor": executor, "workers": workers if executor == "pool" else None,
+        "scheduler": scheduler, "new_runs": new, "seconds": round(time.perf_counter() - start, 3),
+        "worker_deaths": stats.worker_deaths, "resubmitted": stats.resubmitted})
     _write_json(manifest_path, info)
     return SweepReport(out, design.n_runs, design.n_runs - len(todo), new, int((runs["status"] == "error").sum()),
                        time.perf_counter() - start, executor, workers if executor == "pool" else None, stats,
