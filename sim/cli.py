@@ -113,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this machine only)")
 
+    sw = sub.add_parser("sweep", help="run an experiment (experiments/NAME.toml): grid, Latin hypercube or Sobol")
+    sw.add_argument("experiment", help="the experiment's .toml file")
+    sw.add_argument("--workers", type=int, help="processes in the local pool (default: the CPU count)")
+    sw.add_argument("--scheduler", help="address of a running dask scheduler (tcp://HOST:PORT) instead of the pool")
+    sw.add_argument("--serial", action="store_true", help="run every run in this process (no pool)")
+    sw.add_argument("--out", help="output folder (default results/experiments/NAME; NAME-small with --small)")
+    sw.add_argument("--small", action="store_true", help="the experiment's [small] size (what the tests run)")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="scenario override for every run (repeatable), e.g. --set margin.accounts=20000")
+    sw.add_argument("--values", action="append", default=[], metavar="NAME=V1,V2",
+                    help="run only these values of a parameter (repeatable), e.g. --values scenario=baseline,recession")
+    sw.add_argument("--retry-failed", action="store_true", help="run again the runs recorded with an error")
+    sw.add_argument("--chunk-runs", type=int, default=64, help="runs per chunk file (default 64; also every 30 s)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.add_argument("--no-analysis", action="store_true", help="skip the experiment's summary and figure")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
     show = sub.add_parser("show", help="print a resolved scenario as JSON with its hash")
     show.add_argument("scenario")
@@ -202,6 +218,58 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         print(f"{spec.meta.name}  seed {args.seed}  hash {spec.hash()}  16 runs in {seconds:.1f} s")
         print(att.table())
         print(f"wrote {out / 'attribution.json'}\nwrote {png}")
+    return 0
+
+
+def _toml_value(text: str):
+    """A --values item as TOML reads it (1.5, true), or the bare word as a string."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment
+    from sim.sweep import run_sweep
+
+    if args.scheduler and (args.workers is not None or args.serial):
+        raise UsageError("marginsim sweep: --scheduler runs on the cluster's workers; drop --workers / --serial")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if not 1 <= workers <= 1024:
+        raise UsageError(f"--workers {workers}: must be in [1, 1024]")
+    if not 1 <= args.chunk_runs <= 1_000_000:
+        raise UsageError(f"--chunk-runs {args.chunk_runs}: must be in [1, 1000000]")
+    values = {}
+    for text in args.values:
+        name, sep, listed = text.partition("=")
+        if not sep or not name or not listed:
+            raise UsageError(f"--values {text!r}: must look like NAME=V1,V2")
+        values[name.strip()] = [_toml_value(v.strip()) for v in listed.split(",")]
+    exp = load_experiment(args.experiment, small=args.small, overrides=args.overrides, values=values)
+    out = Path(args.out) if args.out else Path("results") / "experiments" / (exp.name + ("-small" if args.small
+                                                                                         else ""))
+    executor = "dask" if args.scheduler else "serial" if args.serial else "pool"
+    report = run_sweep(exp, out, executor=executor, workers=workers, scheduler=args.scheduler,
+                       progress=not args.no_progress, chunk_runs=args.chunk_runs, retry_failed=args.retry_failed)
+    where = {"pool": f"process pool, {workers} worker{'s' if workers > 1 else ''}", "serial": "serial",
+             "dask": f"dask at {args.scheduler}"}[executor]
+    print(f"{exp.name} ({exp.size}): {report.n_runs:,} runs: {report.skipped:,} already done, {report.new:,} new, "
+          f"{report.failed:,} failed, in {report.seconds:.1f} s ({where})")
+    if report.stats.worker_deaths:
+        print(f"  {report.stats.worker_deaths} worker process(es) lost; {report.stats.resubmitted} runs resubmitted")
+    files = list(report.files)
+    if report.skipped + report.new < report.n_runs:
+        print(f"  incomplete: rerun the same command to finish (finished runs are in {out / 'chunks'})")
+    elif exp.analysis and not args.no_analysis:
+        from sim.analyses import analyze
+        from sim.sweep import read_runs
+
+        files += analyze(exp, read_runs(out), out)
+    for f in files:
+        print(f"  wrote        {f}")
     return 0
 
 
@@ -296,7 +364,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "attribute": cmd_attribute, "account": cmd_account, "balance": cmd_balance,
             "scenarios": cmd_scenarios, "show": cmd_show, "bench": cmd_bench, "figures": cmd_figures,
-            "validate": cmd_validate, "dashboard": cmd_dashboard}
+            "validate": cmd_validate, "dashboard": cmd_dashboard, "sweep": cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ naming the field and what is allowed. Nothing is clamped silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -369,6 +370,12 @@ def _check_value(path: str, value: Any, ftype: Any, spec: dict[str, Any]) -> Any
     raise TypeError(f"unsupported field type {ftype!r}")  # pragma: no cover - schema bug
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """Field types of a section class (typing.get_type_hints is slow: a sweep validates thousands)."""
+    return get_type_hints(cls)
+
+
 def _build(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, dict):
         raise ScenarioError(f"{path} = {data!r}: must be a table of fields")
@@ -379,7 +386,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
     kwargs = {}
     for name, value in data.items():
         fl = fields[name]
-        ftype = get_type_hints(cls)[name]
+        ftype = _type_hints(cls)[name]
         kwargs[name] = _check_value(f"{path}.{name}", value, ftype, dict(fl.metadata))
     return cls(**kwargs)
 
