@@ -109,11 +109,11 @@ def _savefig(fig, path: Path) -> Path:
 
 # ---------------------------------------------------------------------------- 1. phase diagram
 
-def phase_diagram(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
-    """P(a shock becomes a drawdown ``multiple`` x its size) and the median cascade, per cell."""
-    import matplotlib.pyplot as plt
-
-    xname, yname = _option(exp, "x", "leverage"), _option(exp, "y", "shock")
+def phase_cells(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (x, shock) cell: P(drawdown >= ``multiple`` x shock) with its Wilson interval, the median
+    cascade ($ bn), the median drawdown / shock and the median liquidations."""
+    xname = _option(exp, "x", "leverage")
+    yname = _option(exp, "y", "shock")
     multiple = float(_option(exp, "multiple", 2.0))
     ok = _ok(runs).copy()
     ok["abs_shock"] = ok[yname].abs()
@@ -128,9 +128,16 @@ def phase_diagram(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
                      "median_cascade_bn": float(g["cascade_bn"].median()),
                      "median_amplification": float(g["amplification"].median()),
                      "median_liquidations": float(g["liquidations"].median())})
-    cells = pd.DataFrame(rows)
-    xs, ys = sorted(cells[xname].unique()), sorted(cells["shock"].unique())
+    return pd.DataFrame(rows)
 
+
+def plot_phase(exp: Experiment, cells: pd.DataFrame, n_runs: int, path: Path) -> Path:
+    """Three heat maps over (x, shock): P(doubled), median cascade, median drawdown / shock."""
+    import matplotlib.pyplot as plt
+
+    xname = _option(exp, "x", "leverage")
+    multiple = float(_option(exp, "multiple", 2.0))
+    xs, ys = sorted(cells[xname].unique()), sorted(cells["shock"].unique())
     style.apply()
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
     panels = (("p_doubled", f"P(drawdown within 21 days >= {multiple:g} x shock)", "Blues", "{:.2f}"),
@@ -153,9 +160,17 @@ def phase_diagram(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
         ax.set_title(title)
         ax.grid(False)
         fig.colorbar(im, ax=ax, shrink=0.85)
-    fig.suptitle(f"{exp.name}: when does a shock become a crash? ({len(ok):,} runs, "
+    fig.suptitle(f"{exp.name}: when does a shock become a crash? ({n_runs:,} runs, "
                  f"{exp.replicates} per cell)", fontsize=11)
-    png = _savefig(fig, out / "phase_diagram.png")
+    return _savefig(fig, path)
+
+
+def phase_diagram(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
+    """P(a shock becomes a drawdown ``multiple`` x its size) and the median cascade, per cell."""
+    xname = _option(exp, "x", "leverage")
+    multiple = float(_option(exp, "multiple", 2.0))
+    cells = phase_cells(exp, runs)
+    png = plot_phase(exp, cells, len(_ok(runs)), out / "phase_diagram.png")
 
     table = cells.assign(**{
         "shock": [f"{100 * y:g}%" for y in cells["shock"]],
@@ -443,21 +458,30 @@ def concentration(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------- 5. Sobol
 
+def sobol_tables(exp: Experiment, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """First-order and total Sobol indices (SALib, bootstrap intervals) of each chosen metric."""
+    from sim.design import build_design
+    from sim.sensitivity import point_means, sobol_indices
+
+    design = build_design(exp)
+    conf = float(_option(exp, "conf_level", 0.95))
+    return {metric: sobol_indices(design.problem, point_means(runs[runs["status"] == "ok"], metric,
+                                                              len(design.points)),
+                                  second_order=exp.second_order, num_resamples=int(_option(exp, "num_resamples", 1000)),
+                                  conf_level=conf, seed=exp.root_seed % 2**32)
+            for metric in _option(exp, "sobol_metrics", ["max_drawdown"])}
+
+
 def sobol(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
     """First-order and total Sobol indices (SALib) of each chosen metric, with confidence intervals."""
     from sim.design import build_design
-    from sim.sensitivity import plot_indices, point_means, sobol_indices
+    from sim.sensitivity import plot_indices
 
     design = build_design(exp)
     metrics = list(_option(exp, "sobol_metrics", ["max_drawdown"]))
     labels = dict(_option(exp, "labels", {}))
     conf = float(_option(exp, "conf_level", 0.95))
-    tables = {}
-    for metric in metrics:
-        y = point_means(runs[runs["status"] == "ok"], metric, len(design.points))
-        tables[metric] = sobol_indices(design.problem, y, second_order=exp.second_order,
-                                       num_resamples=int(_option(exp, "num_resamples", 1000)), conf_level=conf,
-                                       seed=exp.root_seed % 2**32)
+    tables = sobol_tables(exp, runs)
     png = plot_indices(tables, labels, f"{exp.name}: Sobol indices, {len(design.points):,} Saltelli points "
                                        f"(N = {exp.samples}), {int(conf * 100)}% bootstrap intervals",
                        out / "sobol.png")

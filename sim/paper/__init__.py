@@ -54,10 +54,10 @@ class Figure:
 
 def registry() -> list[Figure]:
     """Every figure, in the order of the paper."""
-    from sim.paper import attribution_bars, cascade, channels, history, returns
+    from sim.paper import attribution_bars, cascade, channels, history, returns, sweeps
 
-    figures = [history.FIGURE, cascade.FIGURE, attribution_bars.FIGURE, returns.FIGURE, channels.LETF_FIGURE,
-               channels.GAMMA_FIGURE]
+    figures = [history.FIGURE, cascade.FIGURE, sweeps.PHASE_FIGURE, attribution_bars.FIGURE, returns.FIGURE,
+               channels.LETF_FIGURE, channels.GAMMA_FIGURE, sweeps.SOBOL_FIGURE]
     return figures
 
 
