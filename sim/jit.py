@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore", message=r".*is not in scope", category=NumbaIR
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("MARGINSIM_CACHE_DIR", Path.home() / ".cache" / "marginsim"))
+    return Path(os.environ.get("MARGINSIM_CACHE_DIR") or Path.home() / ".cache" / "marginsim")  # empty = unset
 
 
 def _digest(files: list[str]) -> str:

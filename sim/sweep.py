@@ -332,9 +332,8 @@ def fingerprint(exp: Experiment, design: Design) -> str:
 
 def manifest(exp: Experiment, design: Design) -> dict[str, Any]:
     """The experiment manifest: version, scenarios and their hashes, root seed, design."""
-    import scipy
-
     import numba
+    import scipy
 
     bases = {}
     for name in exp.base_names():
