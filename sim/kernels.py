@@ -32,6 +32,12 @@ from sim.jit import kernel
 N_STATS = 7
 BLOCK = 1024
 """Accounts per block in the clearing scan: only blocks holding a deficit are listed and settled."""
+REACH_FACTOR = 0.5
+MAX_REACH = 0.01
+"""Late in a dense cascade (the last round moved prices by m <= 2 x MAX_REACH) the listing pass
+also notes the accounts within REACH_FACTOR x m of a call (:func:`sim.margin.within_reach`);
+while every price stays that close to where it looked, later rounds rescan only those. The same
+accounts are found either way: further out the kernel lists the whole book again."""
 # layout of the end-of-day aggregates vector
 (AGG_DEBIT, AGG_FREE_CREDIT, AGG_INTEREST, AGG_LONG_VALUE, AGG_SHORT_VALUE, AGG_EQUITY,
  AGG_OPEN_CALLS, AGG_MARGIN_BALANCE) = range(8)
@@ -165,6 +171,79 @@ def scan_block(long, short, cash, short_credit, prices, addon, start, stop, m_lo
     return n
 
 
+@register_jitable
+def list_block(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short, found, n_found,
+               near, n_near, reach):
+    """Append accounts start..stop-1 short of maintenance to ``found`` and those within ``reach``
+    of it to ``near`` (both in account order); returns the new (n_found, n_near). Branch-free;
+    with one asset and no add-on the holdings are read as contiguous vectors (same arithmetic)."""
+    if prices.shape[0] == 1 and addon[0] == 0.0:
+        flat_long = long[start:stop].reshape(stop - start)
+        flat_short = short[start:stop].reshape(stop - start)
+        cash_b, credit_b = cash[start:stop], short_credit[start:stop]
+        p = prices[0]
+        for i in range(stop - start):
+            long_value = p * flat_long[i]
+            short_value = p * flat_short[i]
+            eq = margin.equity(cash_b[i], credit_b[i], long_value, short_value)
+            req = margin.requirement(long_value, short_value, m_long, m_short)
+            found[n_found] = start + i
+            n_found += margin.in_deficit(eq, req)
+            near[n_near] = start + i
+            n_near += margin.within_reach(eq, req, long_value, short_value, reach)
+        return n_found, n_near
+    for i in range(start, stop):
+        long_value, short_value, extra = mark(long, short, i, prices, addon)
+        eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+        req = margin.requirement(long_value, short_value, m_long, m_short) + extra
+        found[n_found] = i
+        n_found += margin.in_deficit(eq, req)
+        near[n_near] = i
+        n_near += margin.within_reach(eq, req, long_value, short_value, reach)
+    return n_found, n_near
+
+
+@register_jitable
+def scan_near(long, short, cash, short_credit, prices, addon, near, lo, hi, m_long, m_short, found, n_found):
+    """Append the accounts ``near[lo:hi]`` short of maintenance to ``found``; returns the new count."""
+    for f in range(lo, hi):
+        i = near[f]
+        long_value, short_value, extra = mark(long, short, i, prices, addon)
+        eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+        found[n_found] = i
+        n_found += margin.in_deficit(eq, margin.requirement(long_value, short_value, m_long, m_short) + extra)
+    return n_found
+
+
+@register_jitable
+def drop_out_of_reach(long, short, cash, short_credit, prices, addon, broker_start, rules, near, n_near,
+                      found, n_found, reach):
+    """Filter ``near`` in place after a round: an account settled this round (``found``, a subset
+    of ``near``, both in account order) stays only while it is still within reach of a call.
+
+    It was settled at ``prices``, themselves within ``reach`` of where ``near`` was listed, so any
+    later price within ``reach`` of that is within 2 reach / (1 - reach) of ``prices``.
+    """
+    move = 2.0 * reach / (1.0 - reach)
+    kept = 0
+    f = 0
+    b = 0
+    for k in range(n_near):
+        i = near[k]
+        keep = True
+        if f < n_found and found[f] == i:
+            f += 1
+            while i >= broker_start[b + 1]:
+                b += 1
+            long_value, short_value, extra = mark(long, short, i, prices, addon)
+            eq = margin.equity(cash[i], short_credit[i], long_value, short_value)
+            req = margin.requirement(long_value, short_value, rules[b, 0], rules[b, 1]) + extra
+            keep = margin.within_reach(eq, req, long_value, short_value, move)
+        near[kept] = i
+        kept += keep
+    return kept
+
+
 def _check_rules(rules: np.ndarray, accounts: AccountArrays) -> None:
     n_brokers = accounts.broker_start.shape[0] - 1
     if rules.shape != (n_brokers, 5) or rules.dtype != np.float64:
@@ -208,18 +287,35 @@ def clear(accounts: AccountArrays, rules: np.ndarray, day: int, deadline_days: i
     out = ClearingResult(np.empty(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k),
                          np.zeros(N_STATS))
     a = accounts
+    found, near = _workspace(a.n)
     _clear_kernel(a.long, a.short, a.cash, a.short_credit, a.reserve, a.call_day, a.broker_start,
                   rules, day, deadline_days, log_base, flow, model, coef, adv, max_rounds, dealer_gamma,
                   dealer_limit, addon, margin_active, out.prices, out.sold_shares, out.sold_usd, out.bought_usd,
-                  out.dealer_usd, out.dealer_shares, out.stats)
+                  out.dealer_usd, out.dealer_shares, out.stats, found, near)
     return out
+
+
+_WORKSPACE: dict[str, np.ndarray] = {}
+
+
+def _workspace(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two int32 index lists of at least ``n`` entries for the clearing kernel, kept between calls.
+
+    A cascade writes them every round; fresh arrays would cost a page fault per 4 KB on every
+    call (about 1 ms at 10^6 accounts). Scratch only: nothing is read before it is written, and
+    one process clears one book at a time.
+    """
+    if "found" not in _WORKSPACE or _WORKSPACE["found"].shape[0] < n:
+        _WORKSPACE["found"] = np.empty(n, dtype=np.int32)
+        _WORKSPACE["near"] = np.empty(n, dtype=np.int32)
+    return _WORKSPACE["found"], _WORKSPACE["near"]
 
 
 @kernel(margin, impact)
 def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
                   day, deadline, log_base, flow, model, coef, adv, max_rounds, dealer_gamma, dealer_limit,
                   addon, margin_active, prices, sold_shares, sold_usd, bought_usd, dealer_usd, dealer_shares,
-                  stats):  # pragma: no cover - jitted
+                  stats, found, near):  # pragma: no cover - jitted
     n_assets = log_base.shape[0]
     round_shares = np.zeros(n_assets)
     for j in range(n_assets):
@@ -230,12 +326,18 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
     converged = 0.0
     rounds = 0
     n_brokers = broker_start.shape[0] - 1 if margin_active else 0
-    found = np.empty(0, dtype=np.int64)  # accounts in deficit this round (allocated when first needed)
+    # found: accounts in deficit this round; near: accounts within ``reach`` of a call, noted in a
+    # late dense round (both scratch lists from the caller, in account order)
     max_blocks = cash.shape[0] // BLOCK + n_brokers + 1
     block_lo = np.empty(max_blocks, dtype=np.int64)  # blocks (within one broker) holding a deficit
     block_hi = np.empty(max_blocks, dtype=np.int64)
     block_broker = np.empty(max_blocks, dtype=np.int64)
     n_short = 0  # accounts short of maintenance in the last round
+    near_prices = np.empty(n_assets)  # the prices at which ``near`` was noted
+    n_near = 0
+    have_near = False
+    reach = 0.0
+    last_move = np.inf  # largest relative price move of the last round
     for _ in range(max_rounds):
         rounds += 1
         round_shares[:] = 0.0
@@ -249,37 +351,65 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
             if n_short == 0:
                 converged = 1.0
                 break
-        # ... then find the blocks that hold them. In a dense cascade nearly every block holds one
-        # (two or more per block now, or ten per block last round, as rounds shrink about
-        # fivefold): then list them all directly instead of counting block by block first. Either
-        # way the same accounts are listed in the same order.
-        dense = n_short * BLOCK > (2 if rounds == 1 else 10) * cash.shape[0]
-        n_blocks = 0
-        for b in range(n_brokers):
-            for lo in range(broker_start[b], broker_start[b + 1], BLOCK):
-                hi = min(lo + BLOCK, broker_start[b + 1])
-                block_lo[n_blocks] = lo
-                block_hi[n_blocks] = hi
-                block_broker[n_blocks] = b
-                if dense:
-                    n_blocks += 1
-                else:
-                    n_blocks += scan_block(long, short, cash, short_credit, prices, addon, lo, hi,
-                                           rules[b, 0], rules[b, 1], None, 0) > 0
-        if n_blocks == 0:
-            converged = 1.0
-            break
-        # 2. list them, reading only the blocks that hold some
-        if found.shape[0] == 0:
-            found = np.empty(cash.shape[0], dtype=np.int64)
+        # ... then list them in account order, one of three ways that find the same accounts:
+        #  - near: late in a dense cascade the accounts within ``reach`` of a call were noted; while
+        #    every price stays within ``reach`` of where they were, only those can be short;
+        #  - dense: nearly every block holds one (two or more per block now, or ten per block last
+        #    round, as rounds shrink about fivefold): list every block (noting the near ones once
+        #    the last round moved prices by at most 2 x MAX_REACH);
+        #  - sparse: count block by block, then list only the blocks that hold some.
+        use_near = False
+        if have_near:
+            move = 0.0
+            for j in range(n_assets):
+                move = max(move, abs(prices[j] / near_prices[j] - 1.0))
+            use_near = move <= reach
+            have_near = use_near
         n_found = 0
-        for q in range(n_blocks):
-            b = block_broker[q]
-            n_found += scan_block(long, short, cash, short_credit, prices, addon, block_lo[q], block_hi[q],
-                                  rules[b, 0], rules[b, 1], found, n_found)
-            block_hi[q] = n_found  # from here on: where block q's accounts end in ``found``
+        n_blocks = 0
+        dense = n_short * BLOCK > (2 if rounds == 1 else 10) * cash.shape[0]
+        if use_near:
+            f = 0
+            for b in range(n_brokers):
+                lo = f
+                while f < n_near and near[f] < broker_start[b + 1]:
+                    f += 1
+                n_found = scan_near(long, short, cash, short_credit, prices, addon, near, lo, f,
+                                    rules[b, 0], rules[b, 1], found, n_found)
+                block_broker[n_blocks] = b
+                block_hi[n_blocks] = n_found  # where broker b's accounts end in ``found``
+                n_blocks += 1
+        elif dense and last_move <= 2.0 * MAX_REACH:
+            reach = REACH_FACTOR * max(last_move, 1e-6)
+            n_near = 0
+            for b in range(n_brokers):
+                n_found, n_near = list_block(long, short, cash, short_credit, prices, addon, broker_start[b],
+                                             broker_start[b + 1], rules[b, 0], rules[b, 1], found, n_found,
+                                             near, n_near, reach)
+                block_broker[n_blocks] = b
+                block_hi[n_blocks] = n_found
+                n_blocks += 1
+            near_prices[:] = prices
+            have_near = True
+        else:
+            for b in range(n_brokers):
+                for lo in range(broker_start[b], broker_start[b + 1], BLOCK):
+                    hi = min(lo + BLOCK, broker_start[b + 1])
+                    block_lo[n_blocks] = lo
+                    block_hi[n_blocks] = hi
+                    block_broker[n_blocks] = b
+                    if dense:
+                        n_blocks += 1
+                    else:
+                        n_blocks += scan_block(long, short, cash, short_credit, prices, addon, lo, hi,
+                                               rules[b, 0], rules[b, 1], None, 0) > 0
+            for q in range(n_blocks):
+                b = block_broker[q]
+                n_found += scan_block(long, short, cash, short_credit, prices, addon, block_lo[q], block_hi[q],
+                                      rules[b, 0], rules[b, 1], found, n_found)
+                block_hi[q] = n_found  # from here on: where block q's accounts end in ``found``
         n_short = n_found
-        if n_found == 0:  # only in a dense round: nobody is short any more
+        if n_found == 0:
             converged = 1.0
             break
         # 3. settle only those, in account order (for the others settle_account changes nothing)
@@ -322,17 +452,23 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
                         call_day[i] = -1
             first = last
         stats[2] += liquidated
+        if have_near:  # accounts settled this round stay in ``near`` only while still within reach
+            n_near = drop_out_of_reach(long, short, cash, short_credit, prices, addon, broker_start, rules,
+                                       near, n_near, found, n_found, reach)
         if liquidated == 0:
             converged = 1.0
             break
+        last_move = 0.0
         for j in range(n_assets):
             sold_shares[j] += round_shares[j]
             flow[j] -= round_shares[j] * prices[j]
+            old_price = prices[j]
             prices[j], dealer_new, it = price_with_dealers(log_base[j], flow[j], dealer_gamma[j],
                                                            dealer_limit[j], model, coef[j], adv[j])
             stats[6] += it < 0
             dealer_shares[j] += (dealer_new - dealer_usd[j]) / prices[j]
             dealer_usd[j] = dealer_new
+            last_move = max(last_move, abs(prices[j] / old_price - 1.0))
     for j in range(n_assets):
         flow[j] += dealer_usd[j]
     stats[4] = rounds

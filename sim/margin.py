@@ -113,6 +113,21 @@ def in_deficit(equity_usd: float, required: float) -> bool:
 
 
 @register_jitable(inline="always")
+def within_reach(equity_usd: float, required: float, long_value: float, short_value: float, move: float) -> bool:
+    """Could the account fall short of maintenance if no price moves by more than ``move`` (a fraction)?
+
+    ``equity - required`` is linear in prices, and each asset's term is at most its long value +
+    short value + its part of the requirement, so a move of ``move`` in every price shifts it by
+    at most ``move x (long value + short value + required)``. An account out of reach stays clear
+    of ``in_deficit`` (with a generous allowance for rounding): the clearing kernel rescans only
+    the accounts within reach while prices stay within ``move`` of where it looked.
+    """
+    exposure = long_value + short_value + required
+    margin_left = equity_usd - (1.0 - DEFICIT_TOLERANCE) * required
+    return margin_left <= move * exposure + 1e-7 * (exposure + abs(equity_usd))
+
+
+@register_jitable(inline="always")
 def liquidation_fraction(equity_usd: float, target_required: float) -> float:
     """Fraction of every position the broker sells (longs) or buys in (shorts).
 

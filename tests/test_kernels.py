@@ -235,7 +235,9 @@ def test_numpy_baseline_equals_kernel(seed, n, k, n_brokers, shock):
 def test_sparse_and_dense_cascades_equal_reference(shock):
     """20,000 accounts (20 blocks) with leverage 1.2-3.3: a 0.5% gap leaves a few accounts short
     (the sparse path counts blocks first), a 12% gap thousands (the dense path lists every block);
-    later rounds switch paths as the cascade thins. Every path settles what the reference settles."""
+    later rounds switch paths as the cascade thins, and late in a dense cascade rescan only the
+    accounts noted within reach of a call (falling back to a full listing when prices move further).
+    Every path settles what the reference settles."""
     from sim.bench import RULES, book
 
     accounts = book(20_000, np.random.default_rng(3), 1.2, 3.3)
