@@ -303,7 +303,7 @@ def _workspace(n: int) -> tuple[np.ndarray, np.ndarray]:
 
     A cascade writes them every round; fresh arrays would cost a page fault per 4 KB on every
     call (about 1 ms at 10^6 accounts). Scratch only: nothing is read before it is written, and
-    one process clears one book at a time.
+    two threads cannot use them at once because the kernels hold the GIL (no ``nogil``).
     """
     if "found" not in _WORKSPACE or _WORKSPACE["found"].shape[0] < n:
         _WORKSPACE["found"] = np.empty(n, dtype=np.int32)
