@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import StepPatch
 
 from sim import style
+from sim.figures import CHANNEL_FLOWS
 from sim.metrics import max_drawdown
 
 BN = 1e9
@@ -34,11 +35,9 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "marginsim", "path.simplify": Fal
 MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.15, "top": 0.91}
 Records = Sequence[dict[str, Any]]
 Artists = dict[str, tuple[Line2D | StepPatch, float]]
-CHANNELS = (("flow_margin_forced_usd", "margin (forced)", "vermillion"),
-            ("flow_letf_usd", "leveraged ETFs", "purple"),
-            ("flow_dealer_usd", "options dealers", "blue"),
-            ("flow_vol_control_usd", "vol-control funds", "green"))
-"""Procyclical channels on the selling panel: column, label, colour (net $ bought; sold = minus)."""
+CHANNELS = tuple(c for c in CHANNEL_FLOWS if c[0] != "flow_margin_voluntary_usd")
+"""Procyclical channels on the selling panel: column, label, colour (net $ bought; sold = minus),
+as in every other figure (:data:`sim.figures.CHANNEL_FLOWS`), without margin investors' voluntary trades."""
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,6 @@ from sim.paper import Figure, FigureData
 SEED = 11
 
 
-def _year(overrides: list[str], quick: bool, days: int):
-    from sim.scenario import load
-    from sim.simulate import simulate
-
-    accounts = 5_000 if quick else 100_000
-    spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}", *overrides])
-    return spec, simulate(spec, seed=SEED).timeseries
-
-
 def _letf_run(spec) -> tuple[np.ndarray, np.ndarray]:
     """Step the model; per day: the closed-form rebalancing sum_f E_f (L_f - 1) r_f ($, with
     E_f = L_f x NAV_f at the previous close and r_f the fund's return since) and the simulated flow."""
@@ -80,8 +71,14 @@ def plot_letf(data: FigureData, path: Path) -> None:
 
 def build_gamma(quick: bool) -> FigureData:
     """Five years of finra-2026-05 without the scheduled shock: daily dealer GEX and next-day |return|."""
+    from sim.scenario import load
+    from sim.simulate import simulate
+
     days = 250 if quick else 1260
-    spec, ts = _year(["events.0.size=0", "events.1.size=0"], quick, days)
+    accounts = 5_000 if quick else 100_000
+    spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}",
+                                  "events.0.size=0", "events.1.size=0"])
+    ts = simulate(spec, seed=SEED).timeseries
     gex = ts["dealer_gex_usd"].to_numpy()[:-1]
     nxt = np.abs(ts["index_return"].to_numpy()[1:])
     bins = 5 if quick else 10
