@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import sim
-from sim import __version__, finra
-from sim.scenario import builtin_names, load
-from sim.simulate import atomic_write
+from sim import __version__
+from sim.config import finra
+from sim.config.scenario import builtin_names, load
+from sim.run.simulate import atomic_write
 
 HISTORY = {  # what happened to the S&P 500 over each historical scenario's span (public closes)
     "dotcom-2000": "S&P 500 -45.6% (1,498.58 on 2000-03-31 -> 815.28 on 2002-09-30)",

@@ -1,9 +1,44 @@
-"""marginsim: an agent-based simulator of leverage feedback loops in equity markets."""
+"""marginsim: an agent-based simulator of leverage feedback loops in equity markets.
+
+The package is layered (see the README): ``sim.core`` -> ``sim.book`` -> ``sim.config`` ->
+``sim.model`` -> ``sim.run`` -> ``sim.sweep`` -> ``sim.analysis`` -> ``sim.report`` -> ``sim.apps``.
+The public API below is imported lazily, so ``import sim`` (and the command line's help) does
+not load numba, mesa or pandas until a simulation needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from sim.params import simulate_params
-from sim.scenario import Scenario, ScenarioError, load
-from sim.simulate import SimulationResult, simulate
+_API = {
+    "Scenario": "sim.config.scenario",
+    "ScenarioError": "sim.config.scenario",
+    "load": "sim.config.scenario",
+    "SimulationResult": "sim.run.simulate",
+    "simulate": "sim.run.simulate",
+    "simulate_params": "sim.config.params",
+}
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "simulate", "simulate_params"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.config.params import simulate_params
+    from sim.config.scenario import Scenario, ScenarioError, load
+    from sim.run.simulate import SimulationResult, simulate
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

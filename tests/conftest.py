@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from sim import scenario as scenario_mod
-from sim.kernels import AccountArrays
+from sim.book.kernels import AccountArrays
+from sim.config import scenario as scenario_mod
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=30, deadline=None)

@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from sim import bench, kernels
-from sim.cli import main
+from sim.apps import bench
+from sim.apps.cli import main
+from sim.book import kernels
 
 
 def test_bench_quick_writes_well_formed_json_and_table(tmp_path, capsys):

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import attribution, options
-from sim.agents.leveraged_etf import LeveragedETF
-from sim.agents.options_dealer import OptionsDealer
-from sim.agents.vol_control_fund import VolControlFund
-from sim.model import CHANNELS, MarketModel
-from sim.regimes import regime_label
-from sim.scenario import Dealers, OptionSeries, load
+from sim.analysis import attribution
+from sim.config.scenario import Dealers, OptionSeries, load
+from sim.core import options
+from sim.core.regimes import regime_label
+from sim.model.agents.leveraged_etf import LeveragedETF
+from sim.model.agents.options_dealer import OptionsDealer
+from sim.model.agents.vol_control_fund import VolControlFund
+from sim.model.market_model import CHANNELS, MarketModel
 from tests.conftest import small_scenario
 
 ONE = np.array([1.0])
@@ -290,7 +291,7 @@ def test_regime_labels():
 
 
 def test_attribute_cli_writes_table_json_and_chart(tmp_path, capsys):
-    from sim.cli import main
+    from sim.apps.cli import main
     out = tmp_path / "att"
     assert main(["attribute", "finra-2026-05", "--seed", "1", "--out", str(out), "--workers", "2",
                  "--set", "margin.accounts=2000", "--set", "simulation.days=85"]) == 0

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from sim import __version__
-from sim.cli import main
-from sim.scenario import load
+from sim.apps.cli import main
+from sim.config.scenario import load
 
 SMALL = ["--set", "margin.accounts=2000", "--days", "80"]
 REQUIRED_COLUMNS = {"day", "index_level", "index_return", "margin_debt", "free_credit", "net_credit_balance",

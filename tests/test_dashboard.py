@@ -7,13 +7,13 @@ import socket
 import numpy as np
 import pytest
 
-from sim.cli import main
-from sim.dashboard.inputs import Inputs, resolve
-from sim.dashboard.model import DashboardModel
-from sim.dashboard.plots import PANELS, LiveFigure, read_line
-from sim.dashboard.server import DashboardError, check_free, check_port
-from sim.model import MarketModel
-from sim.scenario import ScenarioError, load
+from sim.apps.cli import main
+from sim.apps.dashboard.inputs import Inputs, resolve
+from sim.apps.dashboard.model import DashboardModel
+from sim.apps.dashboard.plots import PANELS, LiveFigure, read_line
+from sim.apps.dashboard.server import DashboardError, check_free, check_port
+from sim.config.scenario import ScenarioError, load
+from sim.model.market_model import MarketModel
 
 
 # ------------------------------------------------------------------------------------ inputs

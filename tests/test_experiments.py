@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analyses import analyze
-from sim.experiment import load_experiment
-from sim.model import CHANNELS
-from sim.scenario import ScenarioError
-from sim.sweep import read_runs, run_sweep
+from sim.analysis.analyses import analyze
+from sim.config.experiment import load_experiment
+from sim.config.scenario import ScenarioError
+from sim.model.market_model import CHANNELS
+from sim.sweep.engine import read_runs, run_sweep
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 PENDING_SCENARIOS = ("dotcom-2000", "gfc-2007", "peak-2021", "volmageddon-2018", "covid-2020", "broker-tightening")
@@ -106,7 +106,7 @@ def test_sobol_indices_of_the_ishigami_function():
     """Known answer: Ishigami (a=7, b=0.1) has S1 = 0.314, 0.442, 0 and ST = 0.558, 0.442, 0.244."""
     from SALib.sample import sobol as saltelli
 
-    from sim.sensitivity import sobol_indices
+    from sim.analysis.sensitivity import sobol_indices
 
     problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-math.pi, math.pi]] * 3}
     x = saltelli.sample(problem, 2048, calc_second_order=False, seed=1)

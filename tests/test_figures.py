@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sim.cli import main
-from sim.paper import FigureData, registry
+from sim.apps.cli import main
+from sim.report.paper import FigureData, registry
 
 
 def test_quick_figures_twice_give_identical_data(tmp_path, capsys):

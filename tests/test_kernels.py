@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import kernels, reference
-from sim.impact import LINEAR, SQRT, log_impact
+from sim.book import kernels, reference
+from sim.core.impact import LINEAR, SQRT, log_impact
 from tests.conftest import random_book
 
 ARRAY_FIELDS = ("long", "short", "cash", "short_credit", "reserve", "call_day")
@@ -215,7 +215,7 @@ def test_public_functions_reject_bad_shapes(rng):
        shock=st.floats(-0.5, 0.2))
 def test_numpy_baseline_equals_kernel(seed, n, k, n_brokers, shock):
     """The benchmark's numpy baseline runs the same algorithm (to rounding: its sums add in another order)."""
-    from sim.clearing_numpy import clear_numpy
+    from sim.book.numpy_twin import clear_numpy
 
     rng = np.random.default_rng(seed)
     price = rng.uniform(5, 200, k)
@@ -238,7 +238,7 @@ def test_sparse_and_dense_cascades_equal_reference(shock):
     later rounds switch paths as the cascade thins, and late in a dense cascade rescan only the
     accounts noted within reach of a call (falling back to a full listing when prices move further).
     Every path settles what the reference settles."""
-    from sim.bench import RULES, book
+    from sim.apps.bench import RULES, book
 
     accounts = book(20_000, np.random.default_rng(3), 1.2, 3.3)
     coef = np.array([0.5 / float(accounts.long.sum() * 100.0)])

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from sim import margin
-from sim.calculator import account_report
-from sim.cli import main
+from sim.analysis.calculator import account_report
+from sim.apps.cli import main
+from sim.core import margin
 
 
 def test_textbook_example_no_call_after_20_percent_drop():

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.impact import LINEAR, SQRT, log_impact, thinning_factor
-from sim.market import Market
+from sim.core.impact import LINEAR, SQRT, log_impact, thinning_factor
+from sim.model.market import Market
 from tests.conftest import small_scenario
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.agents import MarginBook, MarginInvestor, MarketMaker, NoiseTrader, ValueTrader
-from sim.invariants import check_conservation
-from sim.model import MarketModel
+from sim.model.agents import MarginBook, MarginInvestor, MarketMaker, NoiseTrader, ValueTrader
+from sim.model.invariants import check_conservation
+from sim.model.market_model import MarketModel
 from tests.conftest import small_scenario
 
 
@@ -54,7 +54,7 @@ def test_conservation_detects_a_leak():
     model = MarketModel(spec, seed=3)
     model.step()
     model.book.arrays().cash[0] += 1e6
-    with pytest.raises(sim.invariants.InvariantError, match="cash"):
+    with pytest.raises(sim.model.invariants.InvariantError, match="cash"):
         check_conservation(model)
 
 
@@ -122,7 +122,7 @@ def test_interest_accrues_on_debit_balances():
 def test_intraday_record_adds_up_to_the_daily_record():
     """Hour-by-hour rows (7 substeps) sum to the daily flows and calls, and the last substep's
     index is the close; recording them changes nothing in the daily series."""
-    from sim.model import FLOW_COLUMNS
+    from sim.model.market_model import FLOW_COLUMNS
 
     spec = small_scenario(simulation={"days": 25, "substeps": 7})
     plain = sim.simulate(spec, seed=3).timeseries

@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from sim import scenario as sc
-from sim.scenario import ScenarioError
+from sim.config import scenario as sc
+from sim.config.scenario import ScenarioError
 
 
 def test_builtin_scenarios_load_and_validate():

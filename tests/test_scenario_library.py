@@ -1,4 +1,4 @@
-"""The scenario library: FINRA calibration (sim.finra) and every built-in scenario end to end."""
+"""The scenario library: FINRA calibration (sim.config.finra) and every built-in scenario end to end."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import finra
-from sim.invariants import check_conservation
-from sim.model import MarketModel
-from sim.scenario import Scenario, ScenarioError, builtin_names, load
+from sim.config import finra
+from sim.config.scenario import Scenario, ScenarioError, builtin_names, load
+from sim.model.invariants import check_conservation
+from sim.model.market_model import MarketModel
 from tests.conftest import small_scenario
 
 QUOTED = {"2000-03": 299_933, "2007-07": 416_403, "2021-10": 935_862, "2026-05": 1_415_557}
@@ -24,7 +24,7 @@ NEW = ["dotcom-2000", "gfc-2007", "peak-2021", "volmageddon-2018", "covid-2020",
 SMALL = ["margin.accounts=2000"]
 
 
-# ------------------------------------------------------------------------------ sim.finra
+# ------------------------------------------------------------------------------ sim.config.finra
 
 def test_peaks_and_falls_reproduce_the_readme_facts():
     falls = [(str(f.peak), f.peak_usd / 1e6, str(f.trough), round(f.fall, 3)) for f in finra.major_falls(0.30)]

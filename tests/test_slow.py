@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.invariants import check_conservation
-from sim.model import MarketModel
-from sim.scenario import load
+from sim.config.scenario import load
+from sim.model.invariants import check_conservation
+from sim.model.market_model import MarketModel
 
 pytestmark = pytest.mark.slow
 

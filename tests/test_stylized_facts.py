@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import stylized_facts as sf
+from sim.analysis import stylized_facts as sf
 
 
 def test_gaussian_sample_has_no_excess_kurtosis_or_skew_and_known_vol():

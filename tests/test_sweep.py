@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import sweep as sweep_mod
-from sim.cli import main
-from sim.design import build_design, run_seed
-from sim.experiment import load_experiment
-from sim.sweep import read_runs, run_sweep
+from sim.apps.cli import main
+from sim.config.experiment import load_experiment
+from sim.sweep import engine as sweep_mod
+from sim.sweep.design import build_design, run_seed
+from sim.sweep.engine import read_runs, run_sweep
 
 TINY = """
 [experiment]

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import sim
-from sim import margin
-from sim.cli import main
-from sim.invariants import check_conservation
-from sim.model import MarketModel
-from sim.scenario import load
-from sim.validate import debt_after_crash, finra_margin_debt, yoy_growth
+from sim.analysis.validate import debt_after_crash, finra_margin_debt, yoy_growth
+from sim.apps.cli import main
+from sim.config.scenario import load
+from sim.core import margin
+from sim.model.invariants import check_conservation
+from sim.model.market_model import MarketModel
 
 
 def test_validate_quick_writes_the_report(tmp_path, capsys):

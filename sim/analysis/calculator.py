@@ -1,0 +1,75 @@
+"""The margin account calculator: the worked examples of the seeds, for one long position.
+
+All amounts in $, rates as fractions. Every formula comes from :mod:`sim.core.margin`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.config.scenario import ScenarioError
+from sim.core import margin
+
+STRESS_DROPS = (0.05, 0.10, 0.20, 0.30, 0.50)
+
+
+def _check(name: str, value: float, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
+    bad = (not math.isfinite(value) or (value <= lo if lo_open else value < lo)
+           or (value >= hi if hi_open else value > hi))
+    if bad:
+        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ScenarioError(f"--{name} = {value!r}: must be a finite number in {left}{lo:g}, {hi:g}{right}")
+    return value
+
+
+def account_report(value: float, debt: float, maintenance: float,
+                   initial: float = margin.REG_T_INITIAL) -> dict:
+    """Equity, requirement, call value, distance to a call, buying power and a stress table."""
+    _check("value", value, 0.0, 1e15, lo_open=True)
+    _check("debt", debt, 0.0, 1e15)
+    _check("maintenance", maintenance, 0.0, 1.0, hi_open=True)
+    _check("initial", initial, 0.0, 1.0, lo_open=True)
+    cash = -debt
+    eq = margin.equity(cash, 0.0, value, 0.0)
+    required = margin.requirement(value, 0.0, maintenance, 0.0)
+    call_at = margin.call_value(debt, maintenance)
+    stress = []
+    for drop in STRESS_DROPS:
+        v = value * (1.0 - drop)
+        e = margin.equity(cash, 0.0, v, 0.0)
+        r = margin.requirement(v, 0.0, maintenance, 0.0)
+        stress.append({"drop": drop, "value": v, "equity": e, "required": r,
+                       "equity_ratio": margin.equity_ratio(e, v), "call": margin.in_deficit(e, r),
+                       "call_amount": max(r - e, 0.0)})
+    return {
+        "value": value, "debt": debt, "maintenance": maintenance, "initial_margin": initial,
+        "equity": eq,
+        "equity_ratio": margin.equity_ratio(eq, value),
+        "required": required,
+        "margin_call": margin.in_deficit(eq, required),
+        "call_value": call_at,
+        "max_drop_before_call": margin.max_drop_before_call(value, debt, maintenance),
+        "buying_power": margin.buying_power(eq, value, 0.0, initial, 0.0),
+        "stress": stress,
+    }
+
+
+def format_report(r: dict) -> str:
+    """The report as an aligned text table."""
+    lines = [
+        f"Position value          ${r['value']:>16,.2f}",
+        f"Debit balance (debt)    ${r['debt']:>16,.2f}",
+        f"Equity                  ${r['equity']:>16,.2f}   ({r['equity_ratio']:.2%} of value)",
+        f"Maintenance required    ${r['required']:>16,.2f}   ({r['maintenance']:.0%})"
+        + ("   MARGIN CALL" if r["margin_call"] else ""),
+        f"Call value              ${r['call_value']:>16,.2f}   (debt / (1 - maintenance))",
+        f"Max drop before call     {r['max_drop_before_call']:>16.2%}",
+        f"Buying power            ${r['buying_power']:>16,.2f}   (at {r['initial_margin']:.0%} initial margin)",
+        "",
+        f"{'drop':>6} {'value $':>14} {'equity $':>14} {'required $':>14} {'equity %':>9}  call",
+    ]
+    for s in r["stress"]:
+        call = f"yes, ${s['call_amount']:,.2f}" if s["call"] else "no"
+        lines.append(f"{-s['drop']:>6.0%} {s['value']:>14,.2f} {s['equity']:>14,.2f} "
+                     f"{s['required']:>14,.2f} {s['equity_ratio']:>9.2%}  {call}")
+    return "\n".join(lines)

@@ -1,0 +1,348 @@
+"""`marginsim validate`: the calibrated baseline against real data and a published result.
+
+Three comparisons, written to ``validation.md``, ``validation.json`` and ``validation.png``:
+
+1. Stylized facts of daily returns: the ``validation-baseline`` scenario (several seeds), the
+   same scenario with every feedback channel off, and the S&P 500 1999-2018 (daily adjusted
+   closes shipped in the ``arch`` package, loaded offline), checked against the targets below.
+2. Margin debt: the simulated book's year-on-year growth and its fall after the worst crash,
+   next to FINRA's monthly debit balances over the same years.
+3. Thurner, Farmer and Geanakoplos (2012): the ``tfg-2012`` scenario swept over the leverage
+   cap lambda_max; excess kurtosis and tail index rise with leverage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.analysis import stylized_facts as sf
+from sim.config.scenario import Scenario, load
+from sim.model.market_model import CHANNELS
+from sim.run.metrics import max_drawdown
+from sim.run.simulate import atomic_write, simulate
+
+BASELINE = "validation-baseline"
+TFG = "tfg-2012"
+TFG_LEVERAGE = (1.0, 2.0, 5.0, 7.5, 10.0, 15.0, 20.0)
+"""lambda_max values of Thurner, Farmer and Geanakoplos's figure."""
+MONTH = 21
+"""Trading days per month when the daily simulated margin debt is sampled monthly."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much to simulate: full mode matches the real sample (20 years), quick is a smoke test."""
+    baseline_days: int
+    accounts: int
+    seeds: tuple[int, ...]
+    tfg_days: int
+    tfg_seeds: tuple[int, ...]
+    burn_in: int
+
+
+FULL = Sizes(baseline_days=5040, accounts=20_000, seeds=(1, 2, 3, 4, 5), tfg_days=20_000, tfg_seeds=(1, 2, 3),
+             burn_in=250)
+QUICK = Sizes(baseline_days=1260, accounts=2_000, seeds=(1,), tfg_days=3_000, tfg_seeds=(1,), burn_in=100)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A stylized fact the calibrated baseline should reproduce (the real S&P 500 lies inside)."""
+    key: str
+    label: str
+    lo: float
+    hi: float
+
+    def met(self, value: float) -> bool:
+        return self.lo <= value <= self.hi
+
+    def miss(self, value: float) -> float:
+        """Distance to the allowed range (0 when met)."""
+        return max(self.lo - value, value - self.hi, 0.0)
+
+    def text(self) -> str:
+        if math.isinf(self.lo):
+            return f"< {self.hi:g}"
+        if math.isinf(self.hi):
+            return f"> {self.lo:g}"
+        return f"{self.lo:g} to {self.hi:g}"
+
+
+TARGETS = (
+    Target("excess_kurtosis", "excess kurtosis", 5.0, 27.0),
+    Target("hill_index", "Hill index, 2.5% worst days", 2.4, 3.5),
+    Target("acf_abs_r_1", "ACF of |r|, lag 1", 0.15, 0.35),
+    Target("acf_abs_r_50", "ACF of |r|, lag 50", 0.05, math.inf),
+    Target("abs_acf_r_1", "|ACF of r, lag 1|", -math.inf, 0.1),
+    Target("leverage_1", "corr(r_t, |r_t+1|)", -math.inf, -0.05),
+)
+OFF_TARGET = Target("excess_kurtosis", "excess kurtosis, every channel off", -math.inf, 1.0)
+
+
+# ------------------------------------------------------------------------ real data
+def sp500_returns() -> pd.Series:
+    """Daily log returns of the S&P 500 (adjusted close, 1999-2018) shipped in ``arch.data.sp500``."""
+    from arch.data import sp500
+
+    close = sp500.load()["Adj Close"].astype(float)
+    return np.log(close).diff().dropna()
+
+
+def finra_margin_debt() -> pd.Series:
+    """FINRA monthly debit balances in margin accounts, $ millions, indexed by the month's first day
+    (read through :mod:`sim.config.finra`, the package's one loader of the FINRA history)."""
+    from sim.config import finra
+
+    series = finra.debit_balances()
+    return pd.Series(series.to_numpy(), index=series.index.to_timestamp(), name="value")
+
+
+# ---------------------------------------------------------------------- simulations
+def baseline_spec(sizes: Sizes, channels_on: bool = True) -> Scenario:
+    """The calibrated baseline at ``sizes``; ``channels_on=False`` switches every feedback channel off."""
+    overrides = [f"simulation.days={sizes.baseline_days}", f"margin.accounts={sizes.accounts}"]
+    if not channels_on:
+        overrides += [f"channels.{name}=false" for name in (*CHANNELS, "value_funds")]
+    return load(BASELINE, overrides)
+
+
+def run_returns(spec: Scenario, seed: int, burn_in: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Daily log returns of the index after ``burn_in`` days, and the whole daily series."""
+    ts = simulate(spec, seed).timeseries
+    return np.log1p(ts["index_return"].to_numpy()[burn_in:]), ts
+
+
+def tfg_sweep(sizes: Sizes) -> list[dict]:
+    """Excess kurtosis and Hill index of TFG's model for each lambda_max (mean and range over seeds)."""
+    rows = []
+    for lam in TFG_LEVERAGE:
+        spec = load(TFG, [f"value_funds.max_leverage={lam}", f"simulation.days={sizes.tfg_days}"])
+        stats = []
+        for seed in sizes.tfg_seeds:
+            r, ts = run_returns(spec, seed, sizes.burn_in)
+            stats.append({"excess_kurtosis": sf.excess_kurtosis(r), "hill_index": sf.hill_index(r),
+                          "acf_abs_r_1": float(sf.acf(np.abs(r), 1)[0]),
+                          "failures": float(ts["value_funds_failed"].iloc[-1])})
+        row: dict[str, float] = {"max_leverage": lam}
+        for key in stats[0]:
+            values = np.array([s[key] for s in stats])
+            row[key] = float(values.mean())
+            row[f"{key}_min"], row[f"{key}_max"] = float(values.min()), float(values.max())
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------- margin debt
+def yoy_growth(monthly: np.ndarray) -> np.ndarray:
+    """Year-on-year growth of a monthly series (fraction), length n - 12."""
+    x = np.asarray(monthly, dtype=float)
+    return x[12:] / x[:-12] - 1.0
+
+
+def debt_after_crash(debt_monthly: np.ndarray, index_monthly: np.ndarray) -> dict[str, float]:
+    """Margin debt around the index's worst drawdown, from monthly series.
+
+    The crash is the index's largest peak-to-trough fall; reported: that fall, the margin
+    debt's largest fall from its level at the index peak to its low within the 24 months
+    after, and the margin debt's own largest drawdown over the whole sample.
+    """
+    index = np.asarray(index_monthly, dtype=float)
+    debt = np.asarray(debt_monthly, dtype=float)
+    peaks = np.maximum.accumulate(index)
+    trough = int(np.argmax(1.0 - index / peaks))
+    peak = int(np.argmax(index[:trough + 1])) if trough > 0 else 0
+    window = debt[peak:min(peak + 25, debt.size)]
+    return {"index_fall": float(1.0 - index[trough] / index[peak]), "peak_month": peak, "trough_month": trough,
+            "debt_fall_after_peak": float(1.0 - window.min() / debt[peak]),
+            "debt_max_drawdown": max_drawdown(debt[1:], start=float(debt[0]))}
+
+
+def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dict:
+    """Year-on-year growth and crash response of the simulated vs FINRA margin debt (1999-2018)."""
+    sim_debt = sim_ts["margin_debt"].to_numpy()[::MONTH]
+    sim_index = sim_ts["index_level"].to_numpy()[::MONTH]
+    finra = finra_margin_debt()
+    start, end = real_returns.index[0], real_returns.index[-1]
+    finra = finra[(finra.index >= start.to_period("M").to_timestamp()) & (finra.index <= end)]
+    level = np.exp(real_returns.cumsum())
+    real_index = level.resample("MS").first().reindex(finra.index).to_numpy()
+    out = {}
+    for name, debt, index in (("simulated", sim_debt, sim_index), ("finra", finra.to_numpy(), real_index)):
+        growth = yoy_growth(debt)
+        index_growth = yoy_growth(index)
+        out[name] = {"months": int(debt.size), "yoy_median": float(np.median(growth)),
+                     "yoy_std": float(np.std(growth, ddof=1)), "yoy_min": float(growth.min()),
+                     "yoy_max": float(growth.max()),
+                     "corr_with_index_yoy": float(np.corrcoef(growth, index_growth)[0, 1]),
+                     **debt_after_crash(debt, index), "yoy": growth.tolist()}
+    out["finra"]["first_month"] = str(finra.index[0].date())
+    return out
+
+
+# ------------------------------------------------------------------- distributions
+DENSITY_EDGES = np.linspace(-10.0, 10.0, 81)
+TAIL_GRID = np.logspace(-0.5, 1.2, 35)
+
+
+def standardized(returns: np.ndarray) -> np.ndarray:
+    r = np.asarray(returns, dtype=float)
+    return (r - r.mean()) / r.std(ddof=1)
+
+
+def distribution(returns: np.ndarray) -> dict[str, list[float]]:
+    """Density of standardized returns on ``DENSITY_EDGES`` and the loss tail P(-z > x) on ``TAIL_GRID``."""
+    z = standardized(returns)
+    density, _ = np.histogram(z, DENSITY_EDGES, density=True)
+    tail = [(float(np.mean(-z > x))) for x in TAIL_GRID]
+    return {"density": density.tolist(), "loss_tail": tail}
+
+
+# --------------------------------------------------------------------------- report
+def _median_row(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {key: float(np.median([r[key] for r in rows])) for key in rows[0]}
+
+
+def _with_abs(row: dict[str, float]) -> dict[str, float]:
+    return {**row, "abs_acf_r_1": abs(row["acf_r_1"])}
+
+
+def validate(sizes: Sizes = FULL) -> dict:
+    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table)."""
+    start = time.perf_counter()
+    real = sp500_returns()
+    real_facts = sf.stylized_facts(real.to_numpy())
+    spec = baseline_spec(sizes)
+    sim_facts, sim_rows, first_ts, first_r = [], [], None, None
+    for seed in sizes.seeds:
+        r, ts = run_returns(spec, seed, sizes.burn_in)
+        facts = sf.stylized_facts(r)
+        sim_facts.append(facts)
+        sim_rows.append(_with_abs(facts.row()))
+        if first_ts is None:
+            first_ts, first_r = ts, r
+    off_r, _ = run_returns(baseline_spec(sizes, channels_on=False), sizes.seeds[0], sizes.burn_in)
+    off_facts = sf.stylized_facts(off_r)
+    median = _median_row(sim_rows)
+    targets = [{"key": t.key, "label": t.label, "range": t.text(), "real": _with_abs(real_facts.row())[t.key],
+                "simulated_median": median[t.key], "simulated_min": min(r[t.key] for r in sim_rows),
+                "simulated_max": max(r[t.key] for r in sim_rows), "met": t.met(median[t.key]),
+                "miss": t.miss(median[t.key]), "seeds_met": sum(t.met(r[t.key]) for r in sim_rows)}
+               for t in TARGETS]
+    off_value = off_facts.excess_kurtosis
+    targets.append({"key": "off_excess_kurtosis", "label": OFF_TARGET.label, "range": OFF_TARGET.text(),
+                    "real": None, "simulated_median": off_value, "simulated_min": off_value,
+                    "simulated_max": off_value, "met": OFF_TARGET.met(off_value), "miss": OFF_TARGET.miss(off_value),
+                    "seeds_met": int(OFF_TARGET.met(off_value))})
+    assert first_ts is not None and first_r is not None
+    return {
+        "version": __version__,
+        "mode": "quick" if sizes == QUICK else "full",
+        "sizes": sizes.__dict__ | {"seeds": list(sizes.seeds), "tfg_seeds": list(sizes.tfg_seeds)},
+        "baseline": {"scenario": BASELINE, "scenario_hash": spec.hash(), "seeds": list(sizes.seeds)},
+        "real": {"source": "arch.data.sp500, adjusted close", "first_day": str(real.index[0].date()),
+                 "last_day": str(real.index[-1].date()), "facts": real_facts.to_json()},
+        "simulated": [f.to_json() for f in sim_facts],
+        "simulated_median": median,
+        "channels_off": off_facts.to_json(),
+        "targets": targets,
+        "distribution": {"edges": DENSITY_EDGES.tolist(), "tail_grid": TAIL_GRID.tolist(),
+                         "real": distribution(real.to_numpy()), "simulated": distribution(first_r),
+                         "channels_off": distribution(off_r)},
+        "margin_debt": margin_debt_comparison(first_ts.iloc[sizes.burn_in:], real),
+        "tfg": {"scenario": TFG, "days": sizes.tfg_days, "seeds": list(sizes.tfg_seeds),
+                "rows": tfg_sweep(sizes)},
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def report_markdown(res: dict) -> str:
+    """The validation report (tables) as Markdown."""
+    real, med, off = res["real"]["facts"], res["simulated_median"], res["channels_off"]
+    seeds = res["baseline"]["seeds"]
+    first = res["simulated"][0]
+    lines = [
+        "# Validation against real data",
+        "",
+        f"Written by `marginsim validate` ({res['mode']} mode), marginsim {res['version']}, in "
+        f"{res['seconds']:.0f} s. Baseline: scenario `{res['baseline']['scenario']}` (hash "
+        f"{res['baseline']['scenario_hash']}), {res['sizes']['baseline_days']} trading days, "
+        f"{res['sizes']['accounts']:,} margin accounts, seeds {', '.join(map(str, seeds))}, the first "
+        f"{res['sizes']['burn_in']} days dropped. Real: S&P 500 daily log returns "
+        f"{res['real']['first_day']} to {res['real']['last_day']} ({res['real']['source']}).",
+        "",
+        "## Stylized facts of daily returns",
+        "",
+        f"| statistic | S&P 500 | baseline, median of {len(seeds)} seeds | range over seeds | seed {seeds[0]} "
+        "| every channel off |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = [("days", "days", 0), ("annualized vol", "annualized_vol", 3), ("skewness", "skewness", 2),
+            ("excess kurtosis", "excess_kurtosis", 2), ("Hill index, 2.5% worst days", "hill_index", 2),
+            ("ACF of r, lag 1", "acf_r_1", 3), ("max abs ACF of r, lags 1-5", "max_abs_acf_r_1_5", 3),
+            ("ACF of abs r, lag 1", "acf_abs_r_1", 3), ("ACF of abs r, lag 10", "acf_abs_r_10", 3),
+            ("ACF of abs r, lag 50", "acf_abs_r_50", 3), ("ACF of abs r, lag 100", "acf_abs_r_100", 3),
+            ("corr(r_t, abs r_t+1)", "leverage_1", 3)]
+    for label, key, d in rows:
+        values = [s[key] for s in res["simulated"]]
+        lines.append(f"| {label} | {_fmt(real[key], d)} | {_fmt(med[key], d)} | {_fmt(min(values), d)} to "
+                     f"{_fmt(max(values), d)} | {_fmt(first[key], d)} | {_fmt(off[key], d)} |")
+    lines += ["", "## Targets", "",
+              "Judged on the median over seeds; 'seeds' counts the seeds that meet the target on their own.", "",
+              "| target | allowed | S&P 500 | baseline (median) | met | miss by | seeds |",
+              "|---|---|---|---|---|---|---|"]
+    for t in res["targets"]:
+        lines.append(f"| {t['label']} | {t['range']} | {_fmt(t['real'])} | {_fmt(t['simulated_median'])} | "
+                     f"{'yes' if t['met'] else '**no**'} | {_fmt(t['miss']) if not t['met'] else '-'} | "
+                     f"{t['seeds_met']}/{len(seeds) if t['key'] != 'off_excess_kurtosis' else 1} |")
+    md = res["margin_debt"]
+    s, f = md["simulated"], md["finra"]
+    lines += ["", "## Margin debt", "",
+              f"Simulated margin debt (seed {seeds[0]}, sampled every {MONTH} trading days) next to FINRA's monthly "
+              f"debit balances from {f['first_month']} over the S&P 500 sample. The crash is each index's largest "
+              "peak-to-trough fall (monthly); the debt's fall is from its level at the index peak to its low in the "
+              "24 months after.", "",
+              "| margin debt | simulated | FINRA |", "|---|---|---|"]
+    for label, key in (("year-on-year growth, median", "yoy_median"), ("year-on-year growth, std", "yoy_std"),
+                       ("year-on-year growth, lowest", "yoy_min"), ("year-on-year growth, highest", "yoy_max"),
+                       ("corr(debt growth, index growth), yoy", "corr_with_index_yoy"),
+                       ("index fall in its worst crash", "index_fall"),
+                       ("debt fall after the index peak (24 months)", "debt_fall_after_peak"),
+                       ("debt's own max drawdown", "debt_max_drawdown")):
+        lines.append(f"| {label} | {_fmt(s[key])} | {_fmt(f[key])} |")
+    tfg = res["tfg"]
+    lines += ["", "## Thurner, Farmer and Geanakoplos (2012)", "",
+              f"Scenario `{tfg['scenario']}` with `value_funds.max_leverage` = lambda_max, {tfg['days']:,} steps, "
+              f"seeds {', '.join(map(str, tfg['seeds']))} (mean, and range over seeds). Their finding: near-normal "
+              "returns without leverage, fat tails and clustered volatility rising with leverage.", "",
+              "| lambda_max | excess kurtosis | range | Hill index | range | ACF of abs r, lag 1 | funds wound up |",
+              "|---|---|---|---|---|---|---|"]
+    for row in tfg["rows"]:
+        lines.append(f"| {row['max_leverage']:g} | {row['excess_kurtosis']:.2f} | {row['excess_kurtosis_min']:.2f} to "
+                     f"{row['excess_kurtosis_max']:.2f} | {row['hill_index']:.2f} | {row['hill_index_min']:.2f} to "
+                     f"{row['hill_index_max']:.2f} | {row['acf_abs_r_1']:.3f} | {row['failures']:.0f} |")
+    lines += ["", "![Validation: simulated vs S&P 500](validation.png)", ""]
+    return "\n".join(lines)
+
+
+def write(res: dict, out: Path) -> list[Path]:
+    """Write validation.json, validation.md and validation.png into ``out`` (atomically)."""
+    from sim.report.validation_figure import plot_validation
+
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "validation.json", out / "validation.md"
+    atomic_write(json_path, lambda p: Path(p).write_text(json.dumps(res, indent=1, allow_nan=False) + "\n"))
+    atomic_write(md_path, lambda p: Path(p).write_text(report_markdown(res)))
+    png = plot_validation(res, out / "validation.png")
+    return [md_path, json_path, png]

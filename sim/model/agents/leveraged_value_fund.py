@@ -1,0 +1,202 @@
+"""LeveragedValueFunds: value funds that borrow up to a leverage cap (Thurner, Farmer and Geanakoplos 2012).
+
+Value investing with leverage: fund h wants a position of beta_h x (log V - log P) times its
+wealth, capped at ``max_leverage`` x wealth by its lender. In calm times competition for
+investors' money makes the funds big and leveraged, and they damp volatility. When a fall
+pushes a capped fund's leverage above the cap it must sell into the fall (its margin call);
+when all of them do at once the fall feeds on itself, and the wealth they lose makes the
+market thin and volatile until they have rebuilt it: fat tails and clustered volatility.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from sim.config.scenario import ValueFunds
+from sim.core import impact, margin
+from sim.core.impact import log_impact
+from sim.core.jit import kernel
+
+MAX_BRACKET_STEPS = 200
+BISECTION_STEPS = 200
+RELATIVE_TOLERANCE = 1e-13
+
+
+class LeveragedValueFunds(mesa.Agent):
+    """The value funds as arrays, one entry per fund (like a broker's margin book).
+
+    Each fund holds ``units`` of its basket and ``fund_cash`` ($, negative = borrowed). The
+    basket is every share outstanding of the underlying (``basket_shares``, shares per unit),
+    so one unit of the index basket is the whole market, cap-weighted at any prices. Wealth
+    = cash + units x basket value ($).
+
+    Funds trade in every substep at the price their own orders produce together with
+    everyone else's (see :meth:`order`): the market clears them the way Thurner, Farmer and
+    Geanakoplos clear theirs. At the close investors move money in or out (``close_day``),
+    funds below the wealth floor are wound up and new ones start later. ``investor_cash`` is
+    the $ the investors paid in minus what they took out (including the lenders' losses when a
+    wound-up fund owes more than it holds), so the market stays a closed system.
+    """
+
+    def __init__(self, model: mesa.Model, config: ValueFunds, basket_shares: np.ndarray) -> None:
+        super().__init__(model)
+        n = config.count
+        self.config = config
+        self.basket = np.asarray(basket_shares, dtype=np.float64)
+        self.beta = np.linspace(config.aggressiveness_min, config.aggressiveness_max, n)
+        self.units = np.zeros(n)
+        self.fund_cash = np.full(n, config.wealth_usd)
+        self.alive = np.ones(n, dtype=np.bool_)
+        self.restart_day = np.full(n, -1, dtype=np.int64)
+        self.performance = np.zeros(n)
+        self.wealth_after_flows = np.full(n, config.wealth_usd)
+        self.investor_cash = 0.0
+        self.bankruptcies = 0
+
+    # ------------------------------------------------------------------ observables
+    @property
+    def shares(self) -> np.ndarray:
+        """Shares of each asset held by all funds together."""
+        return float(self.units.sum()) * self.basket
+
+    @property
+    def cash(self) -> float:
+        return float(self.fund_cash.sum())
+
+    def basket_value(self, prices: np.ndarray) -> float:
+        """$ value of one unit of the basket."""
+        return float(self.basket @ prices)
+
+    def wealth(self, prices: np.ndarray) -> np.ndarray:
+        """Each fund's wealth (equity), $."""
+        value = self.units * self.basket_value(prices)
+        return np.array([margin.equity(c, 0.0, v, 0.0) for c, v in zip(self.fund_cash, value, strict=True)])
+
+    def position(self, prices: np.ndarray) -> float:
+        """$ value of all funds' holdings."""
+        return float(self.units.sum()) * self.basket_value(prices)
+
+    # ---------------------------------------------------------------------- trading
+    def order(self, prices: np.ndarray, log_fundamental: np.ndarray, other_flow: np.ndarray, model: int,
+              coef: np.ndarray, adv: np.ndarray) -> tuple[np.ndarray, float]:
+        """The funds' trade this substep: ($ order per asset at ``prices``, $ they actually pay).
+
+        ``prices`` are the substep's base prices; the $ order at those prices is what moves the
+        market (as every other order's does). The funds trade at the price their own orders
+        produce together with everyone else's (``other_flow``), as in Thurner, Farmer and
+        Geanakoplos's market clearing: a one-dimensional fixed point in the total units traded,
+        bracketed outward from zero in the direction the funds push and bisected. Where leverage
+        feeds on itself (capped funds selling into a fall) the root reached is the first one in
+        that direction, as a cascade reaches it. A fund that moves the price pays the moved price,
+        so it cannot profit from its own impact.
+        """
+        desired = np.empty_like(self.units)
+        unit_price = _clear_funds(self.basket, prices, np.exp(log_fundamental), other_flow, model, coef, adv,
+                                  self.units, self.fund_cash, self.beta, self.alive, self.config.max_leverage,
+                                  desired)
+        trade = desired - self.units
+        self.units = desired
+        self.fund_cash -= trade * unit_price
+        total = float(trade.sum())
+        return total * self.basket * prices, total * unit_price
+
+    def close_day(self, prices: np.ndarray, day: int) -> None:
+        """Investor flows by performance, winding up funds below the floor, restarting new ones."""
+        cfg = self.config
+        wealth = self.wealth(prices)
+        base = np.where(self.wealth_after_flows > 0.0, self.wealth_after_flows, 1.0)
+        daily_return = np.where(self.alive & (self.wealth_after_flows > 0.0), wealth / base - 1.0, 0.0)
+        s = cfg.performance_smoothing
+        self.performance = np.where(self.alive, (1.0 - s) * self.performance + s * daily_return, 0.0)
+        # investors: F = max(-1, a (performance - benchmark)) x max(W, W0), never more out than W
+        flow = np.maximum(-1.0, cfg.flow_sensitivity * (self.performance - cfg.benchmark_return))
+        flow = np.maximum(flow * np.maximum(wealth, cfg.wealth_usd), -np.maximum(wealth, 0.0))
+        flow = np.where(self.alive, flow, 0.0)
+        self.fund_cash += flow
+        self.investor_cash -= float(flow.sum())
+        wealth = wealth + flow
+        # wind up funds below the floor: they sell everything in the next substep
+        failing = self.alive & (wealth < cfg.min_wealth_fraction * cfg.wealth_usd)
+        self.alive[failing] = False
+        self.restart_day[failing] = day + cfg.reintroduce_days
+        self.bankruptcies += int(failing.sum())
+        # once a wound-up fund has sold out, its balance goes to its investors and lenders
+        settled = ~self.alive & (self.units == 0.0) & (self.fund_cash != 0.0)
+        self.investor_cash += float(self.fund_cash[settled].sum())
+        self.fund_cash[settled] = 0.0
+        restart = ~self.alive & (self.units == 0.0) & (self.restart_day <= day) & (self.restart_day >= 0)
+        self.investor_cash += float(self.fund_cash[restart].sum())
+        self.fund_cash[restart] = cfg.wealth_usd
+        self.investor_cash -= cfg.wealth_usd * int(restart.sum())
+        self.alive[restart] = True
+        self.restart_day[restart] = -1
+        self.performance[restart] = 0.0
+        self.wealth_after_flows = np.where(restart, cfg.wealth_usd, wealth)
+
+
+@kernel(margin, impact)
+def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+                 max_leverage, desired):
+    """Write into ``desired`` the units each fund holds after the substep clears (see ``order``).
+
+    Returns the basket's unit price at the clearing point ($ per unit).
+    """
+    excess0 = _excess(0.0, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+                      max_leverage, desired)
+    if excess0 == 0.0:
+        return _unit_price(0.0, basket, prices, other_flow, model, coef, adv)
+    direction = 1.0 if excess0 > 0.0 else -1.0
+    lo, hi = 0.0, 0.0
+    step = abs(excess0)
+    for _ in range(MAX_BRACKET_STEPS):
+        hi = direction * step
+        gap = hi - _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+                           alive, max_leverage, desired)
+        if gap * direction >= 0.0:
+            break
+        lo = hi
+        step *= 2.0
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        gap = mid - _excess(mid, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+                            alive, max_leverage, desired)
+        if gap * direction >= 0.0:
+            hi = mid
+        else:
+            lo = mid
+        if abs(hi - lo) <= RELATIVE_TOLERANCE * abs(hi):
+            break
+    _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+            max_leverage, desired)
+    return _unit_price(hi, basket, prices, other_flow, model, coef, adv)
+
+
+@kernel(margin, impact)
+def _unit_price(traded, basket, prices, other_flow, model, coef, adv):
+    """$ value of one basket unit after the substep's other flow and ``traded`` units of the funds."""
+    unit_price = 0.0
+    for k in range(basket.shape[0]):
+        base = basket[k] * prices[k]
+        unit_price += base * math.exp(log_impact(other_flow[k] + traded * base, model, coef[k], adv[k]))
+    return unit_price
+
+
+@kernel(margin, impact)
+def _excess(traded, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+            max_leverage, desired):
+    """Units the funds want to trade if together they trade ``traded`` units (writes their holdings)."""
+    unit_price = _unit_price(traded, basket, prices, other_flow, model, coef, adv)
+    unit_value = 0.0
+    for k in range(basket.shape[0]):
+        unit_value += basket[k] * fundamentals[k]
+    mispricing = math.log(unit_value) - math.log(unit_price)
+    total = 0.0
+    for h in range(units.shape[0]):
+        wealth = margin.equity(cash[h], 0.0, units[h] * unit_price, 0.0)
+        position = margin.capped_position(wealth, beta[h] * mispricing, max_leverage) if alive[h] else 0.0
+        desired[h] = position / unit_price
+        total += desired[h] - units[h]
+    return total

@@ -1,9 +1,0 @@
-"""Imported for its effect: loads the numba kernels (see :func:`sim.sweep.warm_up`).
-
-The process pool's fork server preloads this module, so the workers it forks start with the
-kernels compiled (or loaded from numba's cache) once, not once per worker or per run.
-"""
-
-from sim.sweep import warm_up
-
-warm_up()
