@@ -18,8 +18,8 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.experiment import Experiment, ExperimentError
+from sim.core.files import atomic_write
 from sim.report import style
-from sim.run.simulate import atomic_write
 
 BN = 1e9
 Z95 = 1.959963984540054

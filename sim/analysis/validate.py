@@ -25,9 +25,10 @@ import pandas as pd
 from sim import __version__
 from sim.analysis import stylized_facts as sf
 from sim.config.scenario import Scenario, load
+from sim.core.files import atomic_write
 from sim.model.market_model import CHANNELS
 from sim.run.metrics import max_drawdown
-from sim.run.simulate import atomic_write, simulate
+from sim.run.simulate import simulate
 
 BASELINE = "validation-baseline"
 TFG = "tfg-2012"

@@ -197,7 +197,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_attribute(args: argparse.Namespace) -> int:
     from sim.analysis.attribution import attribute, plot_attribution
     from sim.config.scenario import load
-    from sim.run.simulate import atomic_write, check_seed
+    from sim.core.files import atomic_write
+    from sim.run.simulate import check_seed
 
     spec = load(args.scenario, args.overrides)
     check_seed(args.seed)

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from sim.core import margin
+from sim.core.errors import InputError
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """An invalid scenario value; the message is one line naming the field."""
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.scenario import Scenario, ScenarioError, coerce
+from sim.core.files import atomic_write
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
 from sim.run.metrics import summarize
@@ -41,18 +40,6 @@ class SimulationResult:
         atomic_write(summary_path, lambda p: Path(p).write_text(
             json.dumps(self.summary, indent=2, allow_nan=False) + "\n"))
         return ts_path, summary_path
-
-
-def atomic_write(path: Path, writer) -> None:
-    """Write ``path`` through ``writer(tmp_path)`` and rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def first_shock_day(spec: Scenario) -> int | None:

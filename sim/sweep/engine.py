@@ -42,7 +42,8 @@ from sim import __version__
 from sim.config.experiment import Experiment, ExperimentError
 from sim.config.params import flat_metrics
 from sim.config.scenario import ScenarioError, from_dict
-from sim.run.simulate import atomic_write, simulate
+from sim.core.files import atomic_write
+from sim.run.simulate import simulate
 from sim.sweep.design import Design, build_design, run_seed, seed_children, spawn_index
 
 MAX_ATTEMPTS = 3

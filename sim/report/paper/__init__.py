@@ -64,7 +64,7 @@ def registry() -> list[Figure]:
 def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Build the data, draw each figure and write ``MANIFEST.json``; returns the manifest."""
-    from sim.run.simulate import atomic_write
+    from sim.core.files import atomic_write
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

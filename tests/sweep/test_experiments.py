@@ -16,7 +16,7 @@ from sim.config.scenario import ScenarioError
 from sim.model.market_model import CHANNELS
 from sim.sweep.engine import read_runs, run_sweep
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 PENDING_SCENARIOS = ("dotcom-2000", "gfc-2007", "peak-2021", "volmageddon-2018", "covid-2020", "broker-tightening")
 """Experiment 2's scenarios that are added to the library separately."""
 
