@@ -8,6 +8,7 @@ not load numba, mesa or pandas until a simulation needs them.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -16,7 +17,7 @@ _API = {
     "Scenario": "sim.config.scenario",
     "ScenarioError": "sim.config.scenario",
     "load": "sim.config.scenario",
-    "SimulationResult": "sim.run.simulate",
+    "SimulationResult": "sim.run.results",
     "simulate": "sim.run.simulate",
     "simulate_params": "sim.config.params",
 }
@@ -26,14 +27,14 @@ __all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config.params import simulate_params
     from sim.config.scenario import Scenario, ScenarioError, load
-    from sim.run.simulate import SimulationResult, simulate
+    from sim.run.results import SimulationResult
+    from sim.run.simulate import simulate
 
 
 def __getattr__(name: str) -> Any:
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

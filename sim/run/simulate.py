@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
 
 from sim import __version__
 from sim.config.scenario import Scenario, ScenarioError, coerce
-from sim.core.files import atomic_write
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
 from sim.run.metrics import summarize
+from sim.run.results import SimulationResult
 
 MAX_SEED = 2**63 - 1
 DRIFT_EVENTS = ("leverage_growth",)
 """Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
-
-
-@dataclass
-class SimulationResult:
-    """Daily series (one row per trading day) and the run's summary."""
-
-    timeseries: pd.DataFrame
-    summary: dict[str, Any]
-    intraday: pd.DataFrame | None = None  # one row per substep, with ``record_intraday=True``
-
-    def write(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``timeseries.parquet`` (and ``intraday.parquet``) and ``summary.json`` atomically."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        ts_path, summary_path = out / "timeseries.parquet", out / "summary.json"
-        atomic_write(ts_path, lambda p: self.timeseries.to_parquet(p, index=False))
-        if self.intraday is not None:
-            atomic_write(out / "intraday.parquet", lambda p: self.intraday.to_parquet(p, index=False))
-        atomic_write(summary_path, lambda p: Path(p).write_text(
-            json.dumps(self.summary, indent=2, allow_nan=False) + "\n"))
-        return ts_path, summary_path
 
 
 def first_shock_day(spec: Scenario) -> int | None:
@@ -69,7 +46,6 @@ def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: 
                         record_intraday=record_intraday)
     days = range(spec.simulation.days)
     if progress:
-        from tqdm import tqdm
         days = tqdm(days, desc=spec.meta.name, unit="day", leave=False)
     for _ in days:
         model.step()
