@@ -140,7 +140,7 @@ def test_unusable_out_is_refused_before_any_work(command, kind, tmp_path, read_o
     before = sorted(tmp_path.rglob("*"))
     assert main([*ARGS[command], "--out", str(out)]) == 2
     line = _one_line(capsys)
-    assert line.startswith("--out ") and str(out) in line
+    assert line.startswith(f"marginsim {command}: --out ") and str(out) in line
     assert sorted(tmp_path.rglob("*")) == before and file.read_text() == "keep me"
 
 

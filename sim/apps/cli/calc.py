@@ -59,7 +59,7 @@ def cmd_account(args: argparse.Namespace) -> int:
 
     report = account_report(args.value, args.debt, args.maintenance, args.initial)
     if args.debt >= args.value:
-        raise UsageError(f"marginsim account: --debt {args.debt:g} is not below --value {args.value:g}: the "
+        raise UsageError(f"--debt {args.debt:g} is not below --value {args.value:g}: the "
                          f"account is under water (equity {_usd(report['equity'])}), so it has no margin left "
                          "to compute; a broker would already have sold the position")
     if args.json:
@@ -74,7 +74,7 @@ def cmd_account(args: argparse.Namespace) -> int:
 
 def _amount(flag: str, value: float) -> float:
     if not (math.isfinite(value) and 0.0 <= value <= MAX_USD):
-        raise UsageError(f"marginsim balance: {flag} {value!r}: must be a finite number in [0, {MAX_USD:g}]")
+        raise UsageError(f"{flag} {value!r}: must be a finite number in [0, {MAX_USD:g}]")
     return value
 
 
@@ -85,7 +85,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     shares = _amount("--shares-borrowed", args.shares_borrowed)
     repaid = _amount("--repaid", args.repaid)
     if repaid > borrowed + shares:
-        raise UsageError(f"marginsim balance: --repaid {repaid:g} is more than --borrowed + --shares-borrowed "
+        raise UsageError(f"--repaid {repaid:g} is more than --borrowed + --shares-borrowed "
                          f"({borrowed + shares:g}): a margin balance cannot be negative (money repaid beyond "
                          "the debt is a credit balance)")
     total = margin.margin_balance(borrowed, shares, repaid)

@@ -57,7 +57,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
     names = [f.name for f in registry()]
     for name in args.only:
         if name not in names:
-            raise UsageError(f"marginsim figures: --only {name!r}: must be one of {', '.join(names)}")
+            raise UsageError(f"--only {name!r}: must be one of {', '.join(names)}")
     out = check_out(args.out or Path("results") / ("figures-quick" if args.quick else "figures"))
     start = time.perf_counter()
     manifest = build_all(out, quick=args.quick, only=args.only or None)

@@ -44,7 +44,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     try:
         serve(args.host, args.port)
     except DashboardError as exc:
-        raise UsageError(f"marginsim dashboard: {exc}") from None
+        raise UsageError(str(exc)) from None
     return 0
 
 

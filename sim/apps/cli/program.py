@@ -66,11 +66,13 @@ def _is_invariant(exc: BaseException) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``marginsim`` with ``argv`` (default: the process's arguments); return the exit code."""
+    prog = "marginsim"
     try:
         args = build_parser().parse_args(argv)
+        prog = f"marginsim {args.command}"
         return args.handler(args)
-    except UsageError as exc:
-        print(exc, file=sys.stderr)
+    except UsageError as exc:  # argparse's (already "marginsim CMD: ...") or a command's
+        print(exc if str(exc).startswith("marginsim") else f"{prog}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except InputError as exc:
         print(f"marginsim: error: {flag_message(exc)}", file=sys.stderr)

@@ -64,7 +64,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.engine import run_sweep
 
     if args.scheduler and (args.workers is not None or args.serial):
-        raise UsageError("marginsim sweep: --scheduler runs on the cluster's workers; drop --workers / --serial")
+        raise UsageError("--scheduler runs on the cluster's workers; drop --workers / --serial")
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     exp = load_experiment(args.experiment, small=args.small, overrides=args.overrides,
                           values=parse_values(args.values))
