@@ -1,14 +1,15 @@
-"""``marginsim bench``: speed measured against the machine's memory bandwidth and the baselines.
+"""``marginsim bench``, the measurements: speed against the machine's memory bandwidth and the baselines.
 
 Everything is measured in one run on one machine, and compared as ratios: against a
 STREAM-style triad (the memory-bandwidth floor, one thread) and against the numpy and Mesa
 versions of the same clearing pass. A kernel whose result differs from the reference is not
-timed (``BenchmarkMismatch``). Writes ``results/benchmarks.json`` and ``results/benchmarks.md``.
+timed (``BenchmarkMismatch``). :mod:`sim.apps.bench_report` checks the targets and writes
+``benchmarks.json`` and ``benchmarks.md``; the command line is ``marginsim bench``
+(:mod:`sim.apps.cli.bench`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -17,7 +18,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -30,13 +30,6 @@ from sim.core.impact import LINEAR
 
 RULES = np.array([[0.30, 0.30, 0.35, 0.35, 0.05]])
 """One broker: 30% maintenance, liquidation to 35%, 5% loan rate."""
-TARGETS = {
-    "kernel_vs_mesa_1e5": 1000.0, "kernel_vs_numpy": 5.0, "pass_1e7_of_floor": 0.80,
-    "cascade_1e6_ms": 15.0, "cascade_1e7_ms": 200.0, "year_1e6_s": 30.0, "startup_extra_s": 2.0,
-    "bytes_per_account": 64.0,
-}
-
-
 class BenchmarkMismatch(RuntimeError):
     """A timed implementation disagreed with the reference: its time would mean nothing."""
 
@@ -209,13 +202,28 @@ def memory_per_account(n: int, k: int) -> float:
     return sum(v.nbytes for key, v in a.__dict__.items() if key not in per_broker) / n
 
 
-def run(quick: bool = False, out_dir: str | Path = "results") -> dict:
-    """Run the suite; write benchmarks.json and benchmarks.md into ``out_dir``; return the data."""
+def measure(quick: bool = False) -> dict:
+    """Run the suite and return its numbers (:mod:`sim.apps.bench_report` turns them into files)."""
     rng = np.random.default_rng(20261123)
     sizes = [10**4, 10**5] if quick else [10**4, 10**5, 10**6, 10**7]
     reps = 3 if quick else 7
     stream = stream_bandwidth(2_000_000 if quick else 40_000_000, reps)
     passes = [clearing_pass(n, reps, mesa_max=10**4 if quick else 10**5, rng=rng) for n in sizes]
+    _compare_to_floor(passes, stream)
+    cascades = [cascade(n, reps, rng) for n in ([10**5] if quick else [10**6, 10**7])]
+    year = full_year(10**4, 61) if quick else full_year(10**6, 252)
+    start = startup(1 if quick else 3)
+    return {
+        "version": __version__, "quick": quick, "machine": platform.machine(), "cpus": os.cpu_count(),
+        "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__,
+        "stream": stream, "pass_bytes_per_account": pass_bytes_per_account(), "clearing_pass": passes,
+        "cascade": cascades, "full_year": year, "startup": start,
+        "bytes_per_account": {"K=1": memory_per_account(10_000, 1), "K=5": memory_per_account(10_000, 5)},
+    }
+
+
+def _compare_to_floor(passes: list[dict], stream: dict) -> None:
+    """Add to each clearing pass its share of the bandwidth floors and its speed-ups."""
     floor_ns = 1e9 * pass_bytes_per_account() / stream["bytes_per_s"]
     read_floor_ns = 1e9 * pass_bytes_per_account() / stream["read_only_bytes_per_s"]
     for p in passes:
@@ -226,97 +234,9 @@ def run(quick: bool = False, out_dir: str | Path = "results") -> dict:
         p["kernel_vs_numpy"] = p["numpy"]["min_s"] / p["kernel"]["min_s"]
         if "mesa" in p:
             p["kernel_vs_mesa"] = p["mesa"]["min_s"] / p["kernel"]["min_s"]
-    cascades = [cascade(n, reps, rng) for n in ([10**5] if quick else [10**6, 10**7])]
-    year = full_year(10**4, 61) if quick else full_year(10**6, 252)
-    start = startup(1 if quick else 3)
-    data = {
-        "version": __version__, "quick": quick, "machine": platform.machine(), "cpus": os.cpu_count(),
-        "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__,
-        "stream": stream, "pass_bytes_per_account": pass_bytes_per_account(), "clearing_pass": passes,
-        "cascade": cascades, "full_year": year, "startup": start,
-        "bytes_per_account": {"K=1": memory_per_account(10_000, 1), "K=5": memory_per_account(10_000, 5)},
-    }
-    data["targets"] = check_targets(data)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.json").write_text(json.dumps(data, indent=2) + "\n")
-    (out / "benchmarks.md").write_text(markdown(data))
-    return data
 
 
-def check_targets(d: dict) -> list[dict]:
-    """Each target of issue 4 with the measured value (None where this run did not measure it)."""
-    by_n = {p["accounts"]: p for p in d["clearing_pass"]}
-    casc = {c["accounts"]: c for c in d["cascade"]}
-    year = d["full_year"]
-    rows = [
-        ("kernel >= 1000x Mesa reference, 10^5 accounts", by_n.get(10**5, {}).get("kernel_vs_mesa"), ">=", 1000.0),
-        ("kernel >= 5x numpy (largest N)", d["clearing_pass"][-1]["kernel_vs_numpy"], ">=", 5.0),
-        ("pass at 10^7 >= 80% of bandwidth floor", by_n.get(10**7, {}).get("kernel_share_of_floor"), ">=", 0.80),
-        ("cascade at 10^6 <= 15 ms", 1e3 * casc[10**6]["min_s"] if 10**6 in casc else None, "<=", 15.0),
-        ("cascade at 10^7 <= 200 ms", 1e3 * casc[10**7]["min_s"] if 10**7 in casc else None, "<=", 200.0),
-        ("10^6 accounts x 252 days <= 30 s", year["wall_s"] if year["accounts"] == 10**6 else None, "<=", 30.0),
-        ("cached start-up <= 2 s beyond imports", d["startup"]["warm_extra_s"], "<=", 2.0),
-        ("<= 64 bytes per account (K=1)", d["bytes_per_account"]["K=1"], "<=", 64.0),
-    ]
-    out = []
-    for name, value, op, target in rows:
-        met = None if value is None else (value >= target if op == ">=" else value <= target)
-        out.append({"target": name, "measured": value, "goal": f"{op} {target:g}", "met": met})
-    return out
+if __name__ == "__main__":  # pragma: no cover - `python -m sim.apps.bench ARGS` is `marginsim bench ARGS`
+    from sim.apps.cli import main
 
-
-def markdown(d: dict) -> str:
-    """The README's performance table."""
-    lines = [f"Measured by `marginsim bench{' --quick' if d['quick'] else ''}` (marginsim {d['version']}, "
-             f"{d['cpus']} CPUs, Python {d['python']}, numba {d['numba']}). STREAM triad, one thread: "
-             f"{d['stream']['bytes_per_s'] / 1e9:.1f} GB/s (reading only: "
-             f"{d['stream']['read_only_bytes_per_s'] / 1e9:.1f} GB/s); a clearing pass must read "
-             f"{d['pass_bytes_per_account']} bytes per account (one asset), so the floor is "
-             f"{d['clearing_pass'][0]['floor_ns_per_account']:.2f} ns per account at the triad's rate "
-             f"({d['clearing_pass'][0]['read_only_floor_ns_per_account']:.2f} ns at the read-only rate). "
-             "Times are for one pass in which nobody is short of maintenance; the kernel was checked against "
-             "the numpy version and the plain-Python reference before it was timed.", "",
-             "| accounts | numba kernel ns/acct (min / median) | numpy ns/acct | Mesa ns/acct | kernel vs numpy "
-             "| kernel vs Mesa | floor / kernel (triad) | floor / kernel (read-only) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for p in d["clearing_pass"]:
-        mesa = f"{p['mesa']['min_ns_per_account']:.0f}" if "mesa" in p else "-"
-        vs_mesa = f"{p['kernel_vs_mesa']:.0f}x" if "kernel_vs_mesa" in p else "-"
-        lines.append(f"| {p['accounts']:,} | {p['kernel']['min_ns_per_account']:.2f} / "
-                     f"{p['kernel']['median_ns_per_account']:.2f} | {p['numpy']['min_ns_per_account']:.1f} | {mesa} | "
-                     f"{p['kernel_vs_numpy']:.1f}x | {vs_mesa} | {p['kernel_share_of_floor']:.0%} | "
-                     f"{p['kernel_share_of_read_only_floor']:.0%} |")
-    lines += ["", "| cascade | accounts called | rounds | price fall | time (min / median) |", "|---|---|---|---|---|"]
-    for c in d["cascade"]:
-        lines.append(f"| {c['accounts']:,} accounts | {c['called_share']:.0%} | {c['rounds']} | {c['price_fall']:.1%} "
-                     f"| {1e3 * c['min_s']:.1f} / {1e3 * c['median_s']:.1f} ms |")
-    y, s = d["full_year"], d["startup"]
-    lines += ["", f"Full `finra-2026-05` run, all channels, {y['accounts']:,} accounts x {y['days']} days: "
-                  f"{y['wall_s']:.1f} s. Start-up to the first result in a fresh process: "
-                  f"{s['warm']['min_s']:.2f} s with the numba cache warm, {s['cold']['min_s']:.2f} s cold; importing "
-                  f"numpy, numba, mesa, pandas and scipy alone takes {s['imports_only']['min_s']:.2f} s. Account "
-                  f"state: {d['bytes_per_account']['K=1']:.0f} bytes per account with one asset, "
-                  f"{d['bytes_per_account']['K=5']:.0f} with five.", "",
-              "| target | measured | goal | met |", "|---|---|---|---|"]
-    for t in d["targets"]:
-        value = "not measured (quick)" if t["measured"] is None else f"{t['measured']:.3g}"
-        met = "-" if t["met"] is None else ("yes" if t["met"] else "**no**")
-        lines.append(f"| {t['target']} | {value} | {t['goal']} | {met} |")
-    return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m sim.apps.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="small sizes (seconds): a smoke test")
-    p.add_argument("--out", default="results", help="folder for benchmarks.json and benchmarks.md")
-    args = p.parse_args(argv)
-    data = run(args.quick, args.out)
-    print(markdown(data))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(["bench", *sys.argv[1:]]))

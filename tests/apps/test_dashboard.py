@@ -10,10 +10,11 @@ import pytest
 from sim.apps.cli import main
 from sim.apps.dashboard.inputs import Inputs, resolve
 from sim.apps.dashboard.model import DashboardModel
-from sim.apps.dashboard.plots import PANELS, LiveFigure, read_line
+from sim.apps.dashboard.plots import PANELS, LiveFigure
 from sim.apps.dashboard.server import DashboardError, check_free, check_port
 from sim.config.scenario import ScenarioError, load
 from sim.model.market_model import MarketModel
+from tests.apps.svg_read import read_line
 
 
 # ------------------------------------------------------------------------------------ inputs

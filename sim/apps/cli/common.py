@@ -1,0 +1,124 @@
+"""What every command shares: the one-line parser, argument types, the common options and the
+checks made before any work (an output folder that can be written).
+
+Only the standard library is imported here, so building the parser (``marginsim --help``)
+stays fast: each command imports the simulator inside its own function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import textwrap
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+"""Bad input of any kind: one line on stderr, no traceback, no output file."""
+EXIT_INVARIANT = 3
+"""A run-time invariant failed: a bug, reported in one line."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage (reported as one line, exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block) raised as :class:`UsageError`."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, summary: str, description: str,
+                examples: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary (in ``marginsim --help``), a description and examples."""
+    epilog = "examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  ")
+    return sub.add_parser(name, help=summary, description=textwrap.dedent(description).strip(), epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+# ------------------------------------------------------------------------------ argument types
+# argparse prefixes their messages with the flag: "argument --seed: 'abc': must be an integer ..."
+def seed(text: str) -> int:
+    """``--seed``: an integer (its range is checked by the simulator)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer in [0, 2^63 - 1]") from None
+
+
+def number(text: str) -> float:
+    """A float argument (its range is checked where it is used)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number") from None
+
+
+def integer(lo: int, hi: int):
+    """An integer argument in [lo, hi]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be an integer in [{lo}, {hi}]")
+        return value
+    return parse
+
+
+# ----------------------------------------------------------------------------- common options
+def add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="built-in scenario name (see `marginsim scenarios`) or a .toml path")
+
+
+def add_seed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=seed, default=0, help="root seed for numpy.random.SeedSequence (default 0)")
+
+
+def add_overrides(p: argparse.ArgumentParser, what: str = "override a scenario field") -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help=f"{what} (repeatable; value in TOML syntax), e.g. --set margin.accounts=10000")
+
+
+# ------------------------------------------------------------------------ checks before work
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    return probe
+
+
+def check_out(out: str | Path, flag: str = "--out") -> Path:
+    """The output folder ``out``, refused in one line before any work if it cannot be written.
+
+    Refused: an existing regular file, a path under a regular file, a folder (or the nearest
+    existing folder above a new one) this process may not write in. Nothing is created.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{flag} {str(out)!r}: must be a folder, not a file")
+    _check_writable(out, flag)
+    return out
+
+
+def check_out_file(path: str | Path, flag: str = "--out") -> Path:
+    """An output file ``path``, refused in one line before any work if it cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{flag} {str(path)!r}: must be a file, not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {str(path)!r}: cannot be written (permission denied or read-only)")
+    _check_writable(path.parent, flag, shown=path)
+    return path
+
+
+def _check_writable(folder: Path, flag: str, shown: Path | None = None) -> None:
+    shown = folder if shown is None else shown
+    probe = _nearest_existing(folder)
+    if not probe.is_dir():
+        raise UsageError(f"{flag} {str(shown)!r}: {str(probe)!r} is a file, so no folder can be made under it")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {str(shown)!r}: cannot write in {str(probe)!r} (permission denied or read-only)")
