@@ -15,11 +15,11 @@ import math
 import multiprocessing
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from sim.config.scenario import Scenario, from_dict
 from sim.model.market_model import CHANNELS
+from sim.run.simulate import simulate
 
 Coalition = frozenset[str]
 METRICS = ("shock_drawdown", "max_drawdown", "worst_day_loss")
@@ -44,14 +44,13 @@ def shapley(players: Iterable[str], value: Callable[[Coalition], float]) -> dict
 
 
 def with_channels(scenario: Scenario, on: Coalition) -> Scenario:
+    """``scenario`` with exactly the channels in ``on`` switched on."""
     data = scenario.to_dict()
     data["channels"] = {name: name in on for name in CHANNELS}
     return from_dict(data)
 
 
 def _run(args: tuple[dict, int]) -> dict[str, float]:
-    from sim.run.simulate import simulate
-
     data, seed = args
     metrics = simulate(from_dict(data), seed).summary["metrics"]
     return {"shock_drawdown": metrics["shock_drawdown"], "max_drawdown": metrics["max_drawdown"],
@@ -65,14 +64,18 @@ class Attribution:
     scenario_name: str
     scenario_hash: str
     seed: int
-    runs: dict[Coalition, dict[str, float]]
-    values: dict[str, dict[str, float]]   # metric -> {"base", channel..., "total"}
+    runs: dict[Coalition, dict[str, float]] = field(repr=False)
+    """Each channel subset's metrics."""
+    values: dict[str, dict[str, float]] = field(repr=False)
+    """Per metric: the base, each channel's Shapley value and the total."""
 
     def shares(self, metric: str) -> dict[str, float]:
+        """Each part's share of the metric's total (0 when the total is 0)."""
         v = self.values[metric]
         return {k: (v[k] / v["total"] if v["total"] else 0.0) for k in v if k != "total"}
 
     def to_json(self) -> dict:
+        """The JSON-ready attribution: values, shares and every subset's run."""
         return {
             "scenario_name": self.scenario_name, "scenario_hash": self.scenario_hash, "seed": self.seed,
             "channels": list(CHANNELS),
@@ -113,35 +116,3 @@ def attribute(scenario: Scenario, seed: int, workers: int = 1) -> Attribution:
         values[metric] = {"base": runs[frozenset()][metric], **phi, "total": runs[frozenset(CHANNELS)][metric]}
     return Attribution(scenario.meta.name, scenario.hash(), seed, runs, values)
 
-
-def plot_attribution(att: Attribution, path: str | Path) -> Path:
-    """Bar chart: the base shock and each channel's contribution to drawdown and worst day."""
-    import matplotlib.pyplot as plt
-
-    from sim.report import style
-
-    style.apply()
-    labels = ["base (shock +\nliquidity side)", "margin\ninvestors", "leveraged\nETFs", "options\ndealers",
-              "vol-control\nfunds"]
-    keys = ("base", *CHANNELS)
-    colors = [style.PALETTE[c] for c in ("black", "vermillion", "orange", "blue", "green")]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), constrained_layout=True)
-    titles = ("Fall in the 21 days after the shock", "Max drawdown over the run", "Worst day's fall")
-    for ax, metric, title in zip(axes, METRICS, titles, strict=True):
-        vals = [100 * att.values[metric][k] for k in keys]
-        shares = att.shares(metric)
-        bars = ax.bar(labels, vals, color=colors)
-        for bar, k in zip(bars, keys, strict=True):
-            ax.annotate(f"{shares[k]:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom" if bar.get_height() >= 0 else "top", fontsize=8)
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_ylabel("contribution, percentage points")
-        ax.set_title(f"{title}: total {100 * att.values[metric]['total']:.1f}%")
-        ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle(f"Shapley attribution, {att.scenario_name} (seed {att.seed}): share of the fall from each channel",
-                 fontsize=11)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path

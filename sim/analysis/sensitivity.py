@@ -1,8 +1,7 @@
-"""Sobol sensitivity indices of a Saltelli sweep (SALib), as a table, JSON, markdown and a figure."""
+"""Sobol sensitivity indices of a Saltelli sweep (SALib), as a table (the figure: :mod:`sim.report.sensitivity`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,29 +33,3 @@ def point_means(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
     means = runs.groupby("point")[metric].mean()
     return means.reindex(range(n_points)).to_numpy(dtype=float)
 
-
-def plot_indices(tables: dict[str, pd.DataFrame], labels: dict[str, str], title: str, path: Path) -> Path:
-    """One panel per metric: S1 and ST per parameter with their confidence intervals."""
-    import matplotlib.pyplot as plt
-
-    from sim.report import style
-
-    style.apply()
-    fig, axes = plt.subplots(1, len(tables), figsize=(5.2 * len(tables), 4.2), constrained_layout=True,
-                             squeeze=False)
-    for ax, (metric, table) in zip(axes[0], tables.items(), strict=True):
-        x = np.arange(len(table))
-        ax.bar(x - 0.2, table["S1"], 0.4, yerr=table["S1_conf"], capsize=3, color=style.PALETTE["blue"],
-               label="first order S1")
-        ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], capsize=3, color=style.PALETTE["vermillion"],
-               label="total ST")
-        ax.set_xticks(x, [labels.get(p, p) for p in table["parameter"]], rotation=30, ha="right")
-        ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_ylabel("Sobol index (share of output variance)")
-        ax.set_title(metric.replace("_", " "))
-        ax.legend(loc="upper right")
-    fig.suptitle(title, fontsize=11)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sim.core.errors import InputError
 from sim.run.metrics import excess_kurtosis
 
 TRADING_DAYS = 252.0
@@ -51,10 +52,12 @@ def hill_index(returns: np.ndarray, tail_fraction: float = TAIL_FRACTION, k: int
     if k is None:
         k = max(round(tail_fraction * losses.size), 2)
     if not 2 <= k < losses.size:
-        raise ValueError(f"hill_index: k = {k} must be in [2, {losses.size - 1}] (sample of {losses.size})")
+        raise InputError(f"hill_index: k = {k} must be in [2, {losses.size - 1}] (sample of {losses.size})",
+                         field="k", allowed=f"[2, {losses.size - 1}]")
     top = np.sort(losses)[::-1][:k + 1]
     if top[k] <= 0.0:
-        raise ValueError(f"hill_index: the {k + 1} largest losses must be > 0")
+        raise InputError(f"hill_index: the {k + 1} largest losses must be > 0", field="returns",
+                         allowed=f"at least {k + 1} losses > 0")
     return float(k / np.sum(np.log(top[:k] / top[k])))
 
 
@@ -64,7 +67,7 @@ def acf(x: np.ndarray, max_lag: int) -> np.ndarray:
     y = y - y.mean()
     n = y.size
     if not 1 <= max_lag < n:
-        raise ValueError(f"acf: max_lag = {max_lag} must be in [1, {n - 1}]")
+        raise InputError(f"acf: max_lag = {max_lag} must be in [1, {n - 1}]", field="max_lag", allowed=f"[1, {n - 1}]")
     denom = float(np.dot(y, y))
     return np.array([float(np.dot(y[:-k], y[k:])) / denom for k in range(1, max_lag + 1)])
 
@@ -116,7 +119,8 @@ def stylized_facts(returns: np.ndarray, acf_lags: int = 5, abs_acf_lags: int = 1
     """All the statistics of a daily log-return series (needs more than ``abs_acf_lags`` days)."""
     r = np.asarray(returns, dtype=float)
     if r.size <= max(abs_acf_lags, acf_lags, leverage_lags) + 1 or not np.all(np.isfinite(r)):
-        raise ValueError(f"stylized_facts: need more than {abs_acf_lags + 1} finite returns, got {r.size}")
+        raise InputError(f"stylized_facts: need more than {abs_acf_lags + 1} finite returns, got {r.size}",
+                         field="returns", allowed=f"more than {abs_acf_lags + 1} finite values")
     return StylizedFacts(
         days=int(r.size), annualized_vol=annualized_vol(r), skewness=skewness(r),
         excess_kurtosis=excess_kurtosis(r), hill_index=hill_index(r), acf_returns=acf(r, acf_lags),

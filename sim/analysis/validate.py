@@ -1,6 +1,7 @@
 """`marginsim validate`: the calibrated baseline against real data and a published result.
 
-Three comparisons, written to ``validation.md``, ``validation.json`` and ``validation.png``:
+Three comparisons; :func:`validate` computes them and :mod:`sim.report.validation` writes them
+to ``validation.md``, ``validation.json`` and ``validation.png``:
 
 1. Stylized facts of daily returns: the ``validation-baseline`` scenario (several seeds), the
    same scenario with every feedback channel off, and the S&P 500 1999-2018 (daily adjusted
@@ -13,19 +14,18 @@ Three comparisons, written to ``validation.md``, ``validation.json`` and ``valid
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from arch.data import sp500
 
 from sim import __version__
 from sim.analysis import stylized_facts as sf
+from sim.config import finra
 from sim.config.scenario import Scenario, load
-from sim.core.files import atomic_write
 from sim.model.market_model import CHANNELS
 from sim.run.metrics import max_drawdown
 from sim.run.simulate import simulate
@@ -91,8 +91,6 @@ OFF_TARGET = Target("excess_kurtosis", "excess kurtosis, every channel off", -ma
 # ------------------------------------------------------------------------ real data
 def sp500_returns() -> pd.Series:
     """Daily log returns of the S&P 500 (adjusted close, 1999-2018) shipped in ``arch.data.sp500``."""
-    from arch.data import sp500
-
     close = sp500.load()["Adj Close"].astype(float)
     return np.log(close).diff().dropna()
 
@@ -100,8 +98,6 @@ def sp500_returns() -> pd.Series:
 def finra_margin_debt() -> pd.Series:
     """FINRA monthly debit balances in margin accounts, $ millions, indexed by the month's first day
     (read through :mod:`sim.config.finra`, the package's one loader of the FINRA history)."""
-    from sim.config import finra
-
     series = finra.debit_balances()
     return pd.Series(series.to_numpy(), index=series.index.to_timestamp(), name="value")
 
@@ -170,13 +166,13 @@ def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dic
     """Year-on-year growth and crash response of the simulated vs FINRA margin debt (1999-2018)."""
     sim_debt = sim_ts["margin_debt"].to_numpy()[::MONTH]
     sim_index = sim_ts["index_level"].to_numpy()[::MONTH]
-    finra = finra_margin_debt()
+    real_debt = finra_margin_debt()
     start, end = real_returns.index[0], real_returns.index[-1]
-    finra = finra[(finra.index >= start.to_period("M").to_timestamp()) & (finra.index <= end)]
+    real_debt = real_debt[(real_debt.index >= start.to_period("M").to_timestamp()) & (real_debt.index <= end)]
     level = np.exp(real_returns.cumsum())
-    real_index = level.resample("MS").first().reindex(finra.index).to_numpy()
+    real_index = level.resample("MS").first().reindex(real_debt.index).to_numpy()
     out = {}
-    for name, debt, index in (("simulated", sim_debt, sim_index), ("finra", finra.to_numpy(), real_index)):
+    for name, debt, index in (("simulated", sim_debt, sim_index), ("finra", real_debt.to_numpy(), real_index)):
         growth = yoy_growth(debt)
         index_growth = yoy_growth(index)
         out[name] = {"months": int(debt.size), "yoy_median": float(np.median(growth)),
@@ -184,7 +180,7 @@ def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dic
                      "yoy_max": float(growth.max()),
                      "corr_with_index_yoy": float(np.corrcoef(growth, index_growth)[0, 1]),
                      **debt_after_crash(debt, index), "yoy": growth.tolist()}
-    out["finra"]["first_month"] = str(finra.index[0].date())
+    out["finra"]["first_month"] = str(real_debt.index[0].date())
     return out
 
 
@@ -263,87 +259,3 @@ def validate(sizes: Sizes = FULL) -> dict:
         "seconds": time.perf_counter() - start,
     }
 
-
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None else f"{x:.{digits}f}"
-
-
-def report_markdown(res: dict) -> str:
-    """The validation report (tables) as Markdown."""
-    real, med, off = res["real"]["facts"], res["simulated_median"], res["channels_off"]
-    seeds = res["baseline"]["seeds"]
-    first = res["simulated"][0]
-    lines = [
-        "# Validation against real data",
-        "",
-        f"Written by `marginsim validate` ({res['mode']} mode), marginsim {res['version']}, in "
-        f"{res['seconds']:.0f} s. Baseline: scenario `{res['baseline']['scenario']}` (hash "
-        f"{res['baseline']['scenario_hash']}), {res['sizes']['baseline_days']} trading days, "
-        f"{res['sizes']['accounts']:,} margin accounts, seeds {', '.join(map(str, seeds))}, the first "
-        f"{res['sizes']['burn_in']} days dropped. Real: S&P 500 daily log returns "
-        f"{res['real']['first_day']} to {res['real']['last_day']} ({res['real']['source']}).",
-        "",
-        "## Stylized facts of daily returns",
-        "",
-        f"| statistic | S&P 500 | baseline, median of {len(seeds)} seeds | range over seeds | seed {seeds[0]} "
-        "| every channel off |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows = [("days", "days", 0), ("annualized vol", "annualized_vol", 3), ("skewness", "skewness", 2),
-            ("excess kurtosis", "excess_kurtosis", 2), ("Hill index, 2.5% worst days", "hill_index", 2),
-            ("ACF of r, lag 1", "acf_r_1", 3), ("max abs ACF of r, lags 1-5", "max_abs_acf_r_1_5", 3),
-            ("ACF of abs r, lag 1", "acf_abs_r_1", 3), ("ACF of abs r, lag 10", "acf_abs_r_10", 3),
-            ("ACF of abs r, lag 50", "acf_abs_r_50", 3), ("ACF of abs r, lag 100", "acf_abs_r_100", 3),
-            ("corr(r_t, abs r_t+1)", "leverage_1", 3)]
-    for label, key, d in rows:
-        values = [s[key] for s in res["simulated"]]
-        lines.append(f"| {label} | {_fmt(real[key], d)} | {_fmt(med[key], d)} | {_fmt(min(values), d)} to "
-                     f"{_fmt(max(values), d)} | {_fmt(first[key], d)} | {_fmt(off[key], d)} |")
-    lines += ["", "## Targets", "",
-              "Judged on the median over seeds; 'seeds' counts the seeds that meet the target on their own.", "",
-              "| target | allowed | S&P 500 | baseline (median) | met | miss by | seeds |",
-              "|---|---|---|---|---|---|---|"]
-    for t in res["targets"]:
-        lines.append(f"| {t['label']} | {t['range']} | {_fmt(t['real'])} | {_fmt(t['simulated_median'])} | "
-                     f"{'yes' if t['met'] else '**no**'} | {_fmt(t['miss']) if not t['met'] else '-'} | "
-                     f"{t['seeds_met']}/{len(seeds) if t['key'] != 'off_excess_kurtosis' else 1} |")
-    md = res["margin_debt"]
-    s, f = md["simulated"], md["finra"]
-    lines += ["", "## Margin debt", "",
-              f"Simulated margin debt (seed {seeds[0]}, sampled every {MONTH} trading days) next to FINRA's monthly "
-              f"debit balances from {f['first_month']} over the S&P 500 sample. The crash is each index's largest "
-              "peak-to-trough fall (monthly); the debt's fall is from its level at the index peak to its low in the "
-              "24 months after.", "",
-              "| margin debt | simulated | FINRA |", "|---|---|---|"]
-    for label, key in (("year-on-year growth, median", "yoy_median"), ("year-on-year growth, std", "yoy_std"),
-                       ("year-on-year growth, lowest", "yoy_min"), ("year-on-year growth, highest", "yoy_max"),
-                       ("corr(debt growth, index growth), yoy", "corr_with_index_yoy"),
-                       ("index fall in its worst crash", "index_fall"),
-                       ("debt fall after the index peak (24 months)", "debt_fall_after_peak"),
-                       ("debt's own max drawdown", "debt_max_drawdown")):
-        lines.append(f"| {label} | {_fmt(s[key])} | {_fmt(f[key])} |")
-    tfg = res["tfg"]
-    lines += ["", "## Thurner, Farmer and Geanakoplos (2012)", "",
-              f"Scenario `{tfg['scenario']}` with `value_funds.max_leverage` = lambda_max, {tfg['days']:,} steps, "
-              f"seeds {', '.join(map(str, tfg['seeds']))} (mean, and range over seeds). Their finding: near-normal "
-              "returns without leverage, fat tails and clustered volatility rising with leverage.", "",
-              "| lambda_max | excess kurtosis | range | Hill index | range | ACF of abs r, lag 1 | funds wound up |",
-              "|---|---|---|---|---|---|---|"]
-    for row in tfg["rows"]:
-        lines.append(f"| {row['max_leverage']:g} | {row['excess_kurtosis']:.2f} | {row['excess_kurtosis_min']:.2f} to "
-                     f"{row['excess_kurtosis_max']:.2f} | {row['hill_index']:.2f} | {row['hill_index_min']:.2f} to "
-                     f"{row['hill_index_max']:.2f} | {row['acf_abs_r_1']:.3f} | {row['failures']:.0f} |")
-    lines += ["", "![Validation: simulated vs S&P 500](validation.png)", ""]
-    return "\n".join(lines)
-
-
-def write(res: dict, out: Path) -> list[Path]:
-    """Write validation.json, validation.md and validation.png into ``out`` (atomically)."""
-    from sim.report.validation_figure import plot_validation
-
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "validation.json", out / "validation.md"
-    atomic_write(json_path, lambda p: Path(p).write_text(json.dumps(res, indent=1, allow_nan=False) + "\n"))
-    atomic_write(md_path, lambda p: Path(p).write_text(report_markdown(res)))
-    png = plot_validation(res, out / "validation.png")
-    return [md_path, json_path, png]

@@ -82,8 +82,4 @@ def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
     m = summary["metrics"]
     fig.suptitle(f"{summary['scenario_name']}: seed {summary['seed']}, max drawdown {m['max_drawdown']:.1%}, "
                  f"forced sales ${m['forced_sales_usd'] / BN:,.1f} bn", fontsize=11)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return style.savefig(fig, path)

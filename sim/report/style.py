@@ -1,11 +1,16 @@
-"""One figure style for every plot: colour-blind-safe palette (Okabe-Ito), labelled units."""
+"""One figure style for every plot: colour-blind-safe palette (Okabe-Ito), labelled units; atomic saving."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from sim.core.files import atomic_write
 
 PALETTE = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -22,3 +27,14 @@ def apply() -> None:
         "axes.spines.right": False, "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
         "legend.frameon": False, "legend.fontsize": 8,
     })
+
+
+def savefig(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (the format from its suffix), close it and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip(".") or "png"))
+    finally:
+        plt.close(fig)
+    return path

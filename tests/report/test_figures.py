@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sim.apps.cli import main
-from sim.report.paper import FigureData, registry
+from sim.core.errors import InputError
+from sim.report.paper import FigureData, build_all, registry
 
 
 def test_quick_figures_twice_give_identical_data(tmp_path, capsys):
@@ -40,3 +43,10 @@ def test_unknown_figure_is_a_one_line_error(capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert "nope" in err and "\n" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_build_all_rejects_an_unknown_figure_before_writing(tmp_path):
+    with pytest.raises(InputError) as err:
+        build_all(tmp_path / "x", quick=True, only=["nope"])
+    assert err.value.field == "only" and "finra_margin_debt" in err.value.allowed
+    assert "--" not in str(err.value) and not (tmp_path / "x").exists()

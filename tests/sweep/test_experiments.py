@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.analyses import analyze
 from sim.config.experiment import load_experiment
 from sim.config.scenario import ScenarioError
 from sim.model.market_model import CHANNELS
+from sim.report.experiments import analyze
 from sim.sweep.engine import read_runs, run_sweep
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"

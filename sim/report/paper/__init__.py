@@ -8,90 +8,82 @@ SHA-256 of the data, so a reader can check that a regenerated figure rests on th
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim import __version__
+from sim.core.errors import InputError
+from sim.core.files import write_json
+from sim.report.paper import attribution_bars, cascade, channels, history, returns, sweeps
+from sim.report.paper.base import Figure, FigureData
 
-
-@dataclass
-class FigureData:
-    """The numbers behind one figure plus where they came from."""
-
-    arrays: dict[str, np.ndarray]
-    seeds: list[int] = field(default_factory=list)
-    scenario_hashes: dict[str, str] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)   # scalars the plot needs (titles, sizes)
-
-    def sha256(self) -> str:
-        """Hash of the arrays (names, dtypes, shapes and bytes, in name order) and the meta."""
-        h = hashlib.sha256()
-        for name in sorted(self.arrays):
-            arr = np.ascontiguousarray(self.arrays[name])
-            if arr.dtype == object:
-                arr = np.asarray([str(x) for x in arr.ravel()], dtype=str)
-            h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-            h.update(arr.tobytes())
-        h.update(json.dumps(self.meta, sort_keys=True, default=str).encode())
-        return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A named figure: how to compute its data and how to draw it."""
-
-    name: str
-    title: str
-    build: Callable[[bool], FigureData]
-    plot: Callable[[FigureData, Path], None]
+__all__ = ["Figure", "FigureData", "build_all", "registry"]
 
 
 def registry() -> list[Figure]:
     """Every figure, in the order of the paper."""
-    from sim.report.paper import attribution_bars, cascade, channels, history, returns, sweeps
-
-    figures = [history.FIGURE, cascade.FIGURE, sweeps.PHASE_FIGURE, attribution_bars.FIGURE, returns.FIGURE,
-               channels.LETF_FIGURE, channels.GAMMA_FIGURE, sweeps.SOBOL_FIGURE]
-    return figures
+    return [history.FIGURE, cascade.FIGURE, sweeps.PHASE_FIGURE, attribution_bars.FIGURE, returns.FIGURE,
+            channels.LETF_FIGURE, channels.GAMMA_FIGURE, sweeps.SOBOL_FIGURE]
 
 
 def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Build the data, draw each figure and write ``MANIFEST.json``; returns the manifest."""
-    from sim.core.files import atomic_write
+              log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Build the data, draw each figure and write ``MANIFEST.json``.
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder (created if missing).
+    quick : bool
+        Small sizes (seconds per figure) instead of the paper's.
+    only : list of str, optional
+        Build these figures only; the manifest keeps the other figures' entries.
+    log : callable, optional
+        Called with one line per figure drawn.
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    InputError
+        A name in ``only`` is not a figure's (nothing is written).
+    """
     figures = registry()
     names = [f.name for f in figures]
     for name in only or []:
         if name not in names:
-            raise ValueError(f"--only {name!r}: must be one of {', '.join(names)}")
+            raise InputError(f"only {name!r}: must be one of {', '.join(names)}", field="only",
+                             allowed=", ".join(names))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     command = "marginsim figures" + (" --quick" if quick else "")
     entries = []
     for fig in figures:
         if only and fig.name not in only:
             continue
-        data = fig.build(quick)
-        path = out / f"{fig.name}.png"
-        fig.plot(data, path)
-        entry = {"figure": fig.name, "file": path.name, "title": fig.title, "command": command,
-                 "version": __version__, "seeds": data.seeds, "scenario_hashes": data.scenario_hashes,
-                 "data_sha256": data.sha256()}
-        entries.append(entry)
-        log(f"{fig.name}: {path} (data {entry['data_sha256'][:16]})")
+        entries.append(_build_one(fig, out, quick, command))
+        if log is not None:
+            log(f"{fig.name}: {out / entries[-1]['file']} (data {entries[-1]['data_sha256'][:16]})")
     old = out / "MANIFEST.json"
     if only and old.exists():  # a partial rebuild keeps the other figures' entries
         kept = {e["figure"]: e for e in json.loads(old.read_text()).get("figures", [])}
         kept.update({e["figure"]: e for e in entries})
         entries = [kept[f.name] for f in figures if f.name in kept]
     manifest = {"command": command, "version": __version__, "quick": quick, "figures": entries}
-    atomic_write(out / "MANIFEST.json",
-                 lambda p: Path(p).write_text(json.dumps(manifest, indent=2) + "\n"))
+    write_json(out / "MANIFEST.json", manifest)
     return manifest
+
+
+def _build_one(fig: Figure, out: Path, quick: bool, command: str) -> dict[str, Any]:
+    """Build and draw one figure; returns its manifest entry."""
+    data = fig.build(quick)
+    path = out / f"{fig.name}.png"
+    fig.plot(data, path)
+    return {"figure": fig.name, "file": path.name, "title": fig.title, "command": command,
+            "version": __version__, "seeds": data.seeds, "scenario_hashes": data.scenario_hashes,
+            "data_sha256": data.sha256()}

@@ -7,8 +7,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.analysis.attribution import attribute
+from sim.config.finra import SCENARIO_MONTHS
+from sim.config.scenario import load
 from sim.report import style
-from sim.report.paper import Figure, FigureData
+from sim.report.paper.base import Figure, FigureData
 
 SEED = 1
 KEYS = ("base", "margin", "letf", "dealers", "vol_control")
@@ -19,10 +22,6 @@ COLOURS = {"base": "black", "margin": "vermillion", "letf": "orange", "dealers":
 
 def build(quick: bool) -> FigureData:
     """Shapley attribution of the 21-day fall after the first shock, per FINRA-calibrated scenario."""
-    from sim.analysis.attribution import attribute
-    from sim.config.finra import SCENARIO_MONTHS
-    from sim.config.scenario import load
-
     names = ["finra-2026-05", "recession"] if quick else list(SCENARIO_MONTHS)
     overrides = ["margin.accounts=2000", "simulation.days=100"] if quick else ["margin.accounts=100000"]
     values = np.zeros((len(names), len(KEYS) + 1))
@@ -61,8 +60,7 @@ def plot(data: FigureData, path: Path) -> None:
     ax.set_title(f"How much of each scenario's fall is leverage: the base and each channel's share "
                  f"(seed {data.seeds[0]})")
     ax.legend(loc="lower right", fontsize=7)
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 FIGURE = Figure("attribution_by_scenario", "Shapley attribution of the fall after the first shock, per scenario",

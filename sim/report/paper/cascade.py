@@ -6,9 +6,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from sim.config.scenario import load
 from sim.report import style
 from sim.report.figures import CHANNEL_FLOWS, stack_channel_flows
-from sim.report.paper import Figure, FigureData
+from sim.report.paper.base import Figure, FigureData
+from sim.run.simulate import simulate
 
 SEED = 1
 HOURS = 7           # substeps per day: about one per hour of the 6.5-hour session
@@ -17,9 +19,6 @@ FIRST, LAST = 57, 66  # trading days shown (the 10% shock lands at the open of d
 
 def build(quick: bool) -> FigureData:
     """Run finra-2026-05 with hourly substeps to a few days after the shock; keep the window."""
-    from sim.config.scenario import load
-    from sim.run.simulate import simulate
-
     accounts = 10_000 if quick else 1_000_000
     spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={LAST + 1}",
                                   f"simulation.substeps={HOURS}"])
@@ -67,8 +66,7 @@ def plot(data: FigureData, path: Path) -> None:
     ax.legend(loc="upper right")
     fig.suptitle(f"Anatomy of a cascade: finra-2026-05, {data.meta['accounts']:,} margin accounts, "
                  f"seed {data.seeds[0]}", fontsize=11)
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 FIGURE = Figure("cascade_anatomy", "A 10% shock hour by hour: prices, trading by channel, calls", build, plot)

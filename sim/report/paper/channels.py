@@ -7,8 +7,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.config.scenario import load
+from sim.model.market_model import MarketModel
 from sim.report import style
-from sim.report.paper import Figure, FigureData
+from sim.report.paper.base import Figure, FigureData
+from sim.run.simulate import simulate
 
 SEED = 11
 
@@ -16,8 +19,6 @@ SEED = 11
 def _letf_run(spec) -> tuple[np.ndarray, np.ndarray]:
     """Step the model; per day: the closed-form rebalancing sum_f E_f (L_f - 1) r_f ($, with
     E_f = L_f x NAV_f at the previous close and r_f the fund's return since) and the simulated flow."""
-    from sim.model.market_model import MarketModel
-
     model = MarketModel(spec, seed=SEED)
     closed = []
     for _ in range(spec.simulation.days):
@@ -32,8 +33,6 @@ def _letf_run(spec) -> tuple[np.ndarray, np.ndarray]:
 
 def build_letf(quick: bool) -> FigureData:
     """finra-2026-05 with creations off (pure rebalancing) and as calibrated (creations offset half)."""
-    from sim.config.scenario import load
-
     days = 120 if quick else 252
     accounts = 5_000 if quick else 100_000
     arrays: dict[str, np.ndarray] = {}
@@ -65,15 +64,11 @@ def plot_letf(data: FigureData, path: Path) -> None:
     ax.set_title(f"Leveraged-ETF rebalancing: simulated flow against the closed form\n"
                  f"finra-2026-05, {m['days']} days, $179 bn of leveraged ETFs (85% on tech), seed {data.seeds[0]}")
     ax.legend(loc="upper left")
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 def build_gamma(quick: bool) -> FigureData:
     """Five years of finra-2026-05 without the scheduled shock: daily dealer GEX and next-day |return|."""
-    from sim.config.scenario import load
-    from sim.run.simulate import simulate
-
     days = 250 if quick else 1260
     accounts = 5_000 if quick else 100_000
     spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}",
@@ -107,8 +102,7 @@ def plot_gamma(data: FigureData, path: Path) -> None:
     ax.set_title(f"Next-day absolute return by dealer gamma: correlation {corr:+.2f}\n"
                  f"finra-2026-05 without the scheduled shock, {m['days']} days, seed {data.seeds[0]}")
     ax.legend(loc="upper right")
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 LETF_FIGURE = Figure("letf_flow", "Leveraged-ETF rebalancing flow against the sector return", build_letf, plot_letf)

@@ -7,16 +7,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.config import finra
 from sim.report import style
-from sim.report.paper import Figure, FigureData
+from sim.report.paper.base import Figure, FigureData
 
 PEAKS = ("2000-03", "2007-07", "2021-10")
 
 
 def build(quick: bool) -> FigureData:
     """The packaged FINRA series (no simulation: quick and full are the same)."""
-    from sim.config import finra
-
     debt = finra.debit_balances()
     falls = [finra.fall_after(p) for p in PEAKS]
     yoy = finra.yoy_series()
@@ -54,8 +53,7 @@ def plot(data: FigureData, path: Path) -> None:
     ax2.set_title("Growth of margin debt over 12 months")
     fig.suptitle(f"Margin debt 1997-{m['latest'][:4]}: three peaks, three falls of a third to a half "
                  "(source: FINRA Rule 4521 statistics)", fontsize=11)
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 FIGURE = Figure("finra_margin_debt", "FINRA margin debt 1997-2026, the 2000, 2007 and 2021 peaks and falls",

@@ -8,8 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
+from sim.analysis import stylized_facts as sf
+from sim.analysis import validate as v
 from sim.report import style
-from sim.report.paper import Figure, FigureData
+from sim.report.paper.base import Figure, FigureData
 
 SEED = 1
 LAGS_ABS, LAGS = 100, 20
@@ -17,9 +19,6 @@ LAGS_ABS, LAGS = 100, 20
 
 def build(quick: bool) -> FigureData:
     """The calibrated ``validation-baseline`` (seed 1; with every channel on and off) and the S&P 500."""
-    from sim.analysis import stylized_facts as sf
-    from sim.analysis import validate as v
-
     sizes = v.QUICK if quick else v.FULL
     real = v.sp500_returns().to_numpy()
     arrays: dict[str, np.ndarray] = {}
@@ -83,8 +82,7 @@ def plot(data: FigureData, path: Path) -> None:
     ax.legend(loc="lower right", fontsize=7)
     fig.suptitle(f"Simulated ({m['days']:,} days, seed {data.seeds[0]}) vs real daily returns: fat tails and "
                  "clustering appear only with the leverage channels on", fontsize=11)
-    fig.savefig(path)
-    plt.close(fig)
+    style.savefig(fig, path)
 
 
 FIGURE = Figure("returns_vs_real", "Simulated vs S&P 500 daily returns: tails, ACF of |r|, ACF of r", build, plot)

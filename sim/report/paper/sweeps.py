@@ -7,6 +7,8 @@ resumes, so a folder that is already complete costs nothing. Quick mode runs the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.report.paper import Figure, FigureData
+from sim.analysis.experiments import PhaseDiagram, phase_cells, sobol_tables
+from sim.config.experiment import load_experiment
+from sim.report.experiments import plot_phase as draw_phase
+from sim.report.paper.base import Figure, FigureData
+from sim.report.sensitivity import plot_indices
+from sim.sweep.design import build_design
+from sim.sweep.engine import fingerprint, read_runs, run_sweep
 
 EXPERIMENTS = Path(__file__).resolve().parents[3] / "experiments"
 RESULTS = Path(__file__).resolve().parents[3] / "results" / "experiments"
@@ -22,9 +30,6 @@ RESULTS = Path(__file__).resolve().parents[3] / "results" / "experiments"
 
 def _runs(name: str, quick: bool):
     """(experiment, runs) for ``experiments/NAME.toml``, run to completion (small size when ``quick``)."""
-    from sim.config.experiment import load_experiment
-    from sim.sweep.engine import read_runs, run_sweep
-
     exp = load_experiment(os.path.relpath(EXPERIMENTS / f"{name}.toml"), small=quick)
     workers = max(1, min(2, os.cpu_count() or 1))
     if quick:
@@ -39,11 +44,6 @@ def _runs(name: str, quick: bool):
 
 def _complete(exp, folder: Path) -> bool:
     """Does ``folder`` hold every run of this very experiment (same fingerprint)?"""
-    import json
-
-    from sim.sweep.design import build_design
-    from sim.sweep.engine import fingerprint
-
     path = folder / "manifest.json"
     if not path.exists():
         return False
@@ -57,16 +57,12 @@ def _seeds(runs: pd.DataFrame) -> list[int]:
 
 def _hashes(name: str, runs: pd.DataFrame) -> dict[str, str]:
     """One digest of every design point's scenario hash (there are up to thousands of points)."""
-    import hashlib
-
     unique = sorted(set(runs["scenario_hash"].astype(str)))
     digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:16]
     return {f"experiments/{name}.toml: {len(unique)} scenarios (digest of their hashes)": digest}
 
 
 def build_phase(quick: bool) -> FigureData:
-    from sim.analysis.analyses import phase_cells
-
     exp, runs = _runs("phase-diagram", quick)
     cells = phase_cells(exp, runs)
     arrays = {col: cells[col].to_numpy() for col in cells.columns}
@@ -75,16 +71,11 @@ def build_phase(quick: bool) -> FigureData:
 
 
 def plot_phase(data: FigureData, path: Path) -> None:
-    from sim.analysis.analyses import plot_phase as draw
-    from sim.config.experiment import load_experiment
-
     exp = load_experiment(EXPERIMENTS / "phase-diagram.toml", small=data.meta["small"], check_points=False)
-    draw(exp, pd.DataFrame(data.arrays), data.meta["runs"], path)
+    draw_phase(exp, PhaseDiagram.from_cells(exp, pd.DataFrame(data.arrays), data.meta["runs"]), path)
 
 
 def build_sobol(quick: bool) -> FigureData:
-    from sim.analysis.analyses import sobol_tables
-
     exp, runs = _runs("sobol", quick)
     arrays: dict[str, np.ndarray] = {}
     for metric, table in sobol_tables(exp, runs).items():
@@ -96,17 +87,13 @@ def build_sobol(quick: bool) -> FigureData:
 
 
 def plot_sobol(data: FigureData, path: Path) -> None:
-    from sim.analysis.analyses import _option
-    from sim.analysis.sensitivity import plot_indices
-    from sim.config.experiment import load_experiment
-
     exp = load_experiment(EXPERIMENTS / "sobol.toml", small=data.meta["small"], check_points=False)
     tables: dict[str, dict[str, np.ndarray]] = {}
     for key, values in data.arrays.items():
         metric, col = key.split("|")
         tables.setdefault(metric, {})[col] = values
     frames = {m: pd.DataFrame(cols) for m, cols in tables.items()}
-    plot_indices(frames, dict(_option(exp, "labels", {})),
+    plot_indices(frames, dict(exp.options.get("labels", {})),
                  f"Sobol indices of the drawdown, {data.meta['points']:,} Saltelli points (N = {data.meta['samples']}; "
                  f"root seed {data.meta['root_seed']}), 95% bootstrap intervals", path)
 
