@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 
-from sim import __version__
 from sim.apps.cli.common import add_command, add_overrides, add_scenario, add_seed, check_out, integer
 
 
@@ -33,9 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_attribute(args: argparse.Namespace) -> int:
-    from sim.analysis.attribution import attribute, plot_attribution
+    from sim.analysis.attribution import attribute
     from sim.config.scenario import load
-    from sim.core.files import write_json
+    from sim.report import attribution as report
     from sim.run.simulate import check_seed
 
     spec = load(args.scenario, args.overrides)
@@ -44,14 +43,12 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     att = attribute(spec, args.seed, args.workers)
     seconds = time.perf_counter() - start
-    out.mkdir(parents=True, exist_ok=True)
-    payload = {"version": __version__, **att.to_json()}
-    write_json(out / "attribution.json", payload)
-    png = plot_attribution(att, out / "attribution.png")
+    json_path, png = report.write(att, out)
+    payload = report.payload(att)
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
         print(f"{spec.meta.name}  seed {args.seed}  hash {spec.hash()}  16 runs in {seconds:.1f} s")
         print(att.table())
-        print(f"wrote {out / 'attribution.json'}\nwrote {png}")
+        print(f"wrote {json_path}\nwrote {png}")
     return 0

@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.analysis.validate import FULL, QUICK, validate, write
+    from sim.analysis.validate import FULL, QUICK, validate
+    from sim.report.validation import write
 
     out = check_out(args.out)
     res = validate(QUICK if args.quick else FULL)
@@ -60,7 +61,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
             raise UsageError(f"--only {name!r}: must be one of {', '.join(names)}")
     out = check_out(args.out or Path("results") / ("figures-quick" if args.quick else "figures"))
     start = time.perf_counter()
-    manifest = build_all(out, quick=args.quick, only=args.only or None)
+    manifest = build_all(out, quick=args.quick, only=args.only or None, log=print)
     built = len(args.only) if args.only else len(manifest["figures"])
     print(f"{built} figures in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
     return 0

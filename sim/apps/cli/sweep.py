@@ -90,7 +90,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _analyze(exp, out: Path) -> list[Path]:
     """The experiment's summary tables and figure, from its finished runs."""
-    from sim.analysis.analyses import analyze
+    from sim.report.experiments import analyze
     from sim.sweep.engine import read_runs
 
     return analyze(exp, read_runs(out), out)
