@@ -280,7 +280,7 @@ def channel_ablation(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Pat
 def _shock_drawdowns(out: Path, ok: pd.DataFrame, shock_day: int) -> pd.Series:
     """Each run's 21-day drawdown from the close before ``shock_day``, from its stored index series."""
     from sim.run.metrics import shock_drawdown
-    from sim.sweep.engine import read_series
+    from sim.sweep.store import read_series
 
     series = read_series(out)
     if series.empty or "index_level" not in series:
@@ -372,7 +372,7 @@ def concentration(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
     """Concentrated vs evenly spread leveraged-ETF assets, under shocks to different targets."""
     import matplotlib.pyplot as plt
 
-    from sim.sweep.engine import read_series
+    from sim.sweep.store import read_series
 
     layout_p, target_p = _option(exp, "layout", "layout"), _option(exp, "target", "shock_target")
     shock_day = int(_option(exp, "shock_day", 60))

@@ -266,7 +266,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"  incomplete: rerun the same command to finish (finished runs are in {out / 'chunks'})")
     elif exp.analysis and not args.no_analysis:
         from sim.analysis.analyses import analyze
-        from sim.sweep.engine import read_runs
+        from sim.sweep.store import read_runs
 
         files += analyze(exp, read_runs(out), out)
     for f in files:

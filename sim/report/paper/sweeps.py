@@ -23,7 +23,8 @@ RESULTS = Path(__file__).resolve().parents[3] / "results" / "experiments"
 def _runs(name: str, quick: bool):
     """(experiment, runs) for ``experiments/NAME.toml``, run to completion (small size when ``quick``)."""
     from sim.config.experiment import load_experiment
-    from sim.sweep.engine import read_runs, run_sweep
+    from sim.sweep.engine import run_sweep
+    from sim.sweep.store import read_runs
 
     exp = load_experiment(os.path.relpath(EXPERIMENTS / f"{name}.toml"), small=quick)
     workers = max(1, min(2, os.cpu_count() or 1))
@@ -42,7 +43,7 @@ def _complete(exp, folder: Path) -> bool:
     import json
 
     from sim.sweep.design import build_design
-    from sim.sweep.engine import fingerprint
+    from sim.sweep.store import fingerprint
 
     path = folder / "manifest.json"
     if not path.exists():
