@@ -22,7 +22,7 @@ from sim.core.files import write_json, write_text
 from sim.model.market_model import CHANNELS
 from sim.report import markdown, style
 from sim.report.sensitivity import plot_indices
-from sim.sweep.engine import read_series
+from sim.sweep.store import read_series
 
 
 def analyze(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:

@@ -13,7 +13,7 @@ from sim.analysis import experiments as ex
 from sim.config.experiment import load_experiment
 from sim.report.experiments import analyze
 from sim.report.validation import report_markdown
-from sim.sweep.engine import read_runs, read_series
+from sim.sweep.store import read_runs, read_series
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"

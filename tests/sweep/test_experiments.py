@@ -14,7 +14,8 @@ from sim.config.experiment import load_experiment
 from sim.config.scenario import ScenarioError
 from sim.model.market_model import CHANNELS
 from sim.report.experiments import analyze
-from sim.sweep.engine import read_runs, run_sweep
+from sim.sweep.engine import run_sweep
+from sim.sweep.store import read_runs
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 PENDING_SCENARIOS = ("dotcom-2000", "gfc-2007", "peak-2021", "volmageddon-2018", "covid-2020", "broker-tightening")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,9 +20,11 @@ import pytest
 import sim
 from sim.apps.cli import main
 from sim.config.experiment import load_experiment
-from sim.sweep import engine as sweep_mod
+from sim.core.errors import InputError
+from sim.sweep import tasks as tasks_mod
 from sim.sweep.design import build_design, run_seed
-from sim.sweep.engine import read_runs, run_sweep
+from sim.sweep.engine import run_sweep
+from sim.sweep.store import read_runs
 
 TINY = """
 [experiment]
@@ -144,14 +147,14 @@ def test_serial_and_pool_identical_and_rerun_skips_everything(tiny, tmp_path, ca
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tiny, tmp_path, monkeypatch):
-    real = sweep_mod.simulate
+    real = tasks_mod.simulate
 
     def flaky(spec, seed):
         if spec.margin.leverage_mean == 1.6:
             raise FloatingPointError("boom\nsecond line")
         return real(spec, seed)
 
-    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    monkeypatch.setattr(tasks_mod, "simulate", flaky)
     report = run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False)
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     bad = runs[runs["leverage"] == 1.6]
@@ -159,7 +162,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tiny, tmp_path, mon
     assert (bad["error"] == "FloatingPointError: boom second line").all() and bad["max_drawdown"].isna().all()
     assert (runs.loc[runs["leverage"] != 1.6, "status"] == "ok").all()
     # a rerun keeps the failures; --retry-failed runs them again
-    monkeypatch.setattr(sweep_mod, "simulate", real)
+    monkeypatch.setattr(tasks_mod, "simulate", real)
     assert run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False).new == 0
     retried = run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False,
                         retry_failed=True)
@@ -178,7 +181,7 @@ def test_other_experiment_in_the_same_folder_is_refused(tiny, tmp_path, capsys):
 def test_bad_scheduler_address_is_one_line_and_writes_nothing(tiny, tmp_path, capsys):
     assert main(["sweep", str(tiny), "--scheduler", "nonsense", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--scheduler 'nonsense': cannot connect" in err[0]
+    assert len(err) == 1 and "scheduler 'nonsense': cannot connect" in err[0]
     assert not (tmp_path / "out").exists()
 
 
@@ -188,7 +191,7 @@ def test_values_option_runs_a_subset(tiny, tmp_path, capsys):
     runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
     assert sorted(runs["leverage"].unique()) == [1.3, 1.9] and len(runs) == 2 * 3 * 3
     assert main(["sweep", str(tiny), "--serial", "--values", "levrage=1.3", "--out", str(tmp_path / "b")]) == 2
-    assert "--values levrage: no such parameter" in capsys.readouterr().err
+    assert "values levrage: no such parameter" in capsys.readouterr().err
 
 
 def _wait_for_chunks(folder: Path, proc: subprocess.Popen, timeout: float = 60.0) -> pd.DataFrame:
@@ -243,6 +246,75 @@ def test_killed_sweep_resumes_without_losing_or_redoing_finished_runs(long_tiny,
     assert not (out / "chunks").exists()
 
 
+def _gone(proc) -> bool:
+    """The process has exited (a zombie waiting for whoever adopted it counts as exited)."""
+    import psutil
+
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["SIGKILL", "SIGTERM", "SIGINT"])
+def test_killed_pool_sweep_leaves_no_process_behind(sig, long_tiny, tmp_path):
+    """The sweep process alone is killed (not its group): its fork server and workers must go too."""
+    import psutil
+
+    exp_path, _ = long_tiny
+    out = tmp_path / "out"
+    args = _cli(str(exp_path), "--workers", "2", "--out", str(out), "--chunk-runs", "3")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    children: list[psutil.Process] = []
+    try:
+        _wait_for_chunks(out, proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3, children  # the fork server and two workers
+        os.kill(proc.pid, sig)
+        _, stderr = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not all(_gone(p) for p in children):
+            time.sleep(0.1)
+        left = [(p.pid, p.cmdline()) for p in children if not _gone(p)]
+        assert not left, left
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in children:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        proc.wait(timeout=30)
+    if sig != signal.SIGKILL:  # a clean stop: finished runs kept, exit 130 (Ctrl-C) or 143 (SIGTERM)
+        assert proc.returncode == 128 + sig, stderr
+        assert 0 < len(read_runs(out)) < 60 and not list(out.glob("**/.*.parquet.*"))
+
+
+@pytest.mark.parametrize("case", ["a file", "under a file", "read-only", "under read-only"])
+def test_unwritable_output_folder_is_one_line_and_writes_nothing(case, tiny, tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "blocker"
+    if case.endswith("read-only"):
+        blocker.mkdir(mode=0o555)
+        out = blocker if case == "read-only" else blocker / "new" / "out"
+        if os.geteuid() == 0:  # root writes through the mode bits: access() answers as it would for a user
+            real = os.access
+            monkeypatch.setattr(os, "access", lambda p, mode, **kw: Path(p) != blocker and real(p, mode, **kw))
+    else:
+        blocker.write_text("not a folder")
+        out = blocker if case == "a file" else blocker / "out"
+    before = sorted(tmp_path.rglob("*"))
+    try:
+        with pytest.raises(InputError) as raised:
+            run_sweep(load_experiment(tiny), out, executor="pool", workers=2, progress=False)
+        assert raised.value.field == "out" and str(out) in str(raised.value)
+        assert main(["sweep", str(tiny), "--serial", "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"out {str(out)!r}: " in err[0], err
+        assert sorted(tmp_path.rglob("*")) == before
+    finally:
+        if blocker.is_dir():
+            blocker.chmod(0o755)
+
+
 # ---------------------------------------------------------------------------- Dask
 
 def _free_port() -> int:
@@ -275,7 +347,8 @@ def test_dask_cluster_gives_the_pool_result(long_tiny, tmp_path, capsys):
                                          "--no-dashboard"], stdout=subprocess.DEVNULL,
                                         stderr=open(logs / "scheduler.log", "w"), start_new_session=True))
         for i in range(2):
-            started.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
+            started.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                             "--nworkers", "1",
                                              "--no-dashboard", "--local-directory", str(tmp_path / f"w{i}")],
                                             stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "w"),
                                             start_new_session=True))

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         When every run is done, the experiment's analysis (summary tables and a figure) is written.""", """
         marginsim sweep experiments/phase-diagram.toml --small
         marginsim sweep experiments/sobol.toml --workers 8 --out results/experiments/sobol
-        marginsim sweep experiments/channel-ablation.toml --scheduler tcp://10.0.0.5:8786
+        marginsim sweep experiments/channel-ablation.toml --scheduler tcp://127.0.0.1:8786
         marginsim sweep experiments/channel-ablation.toml --values scenario=baseline,gfc-2007 --serial""")
     sw.add_argument("experiment", help="the experiment's .toml file")
     sw.add_argument("--workers", type=integer(1, 1024), help="processes in the local pool, 1 to 1024 "
@@ -91,6 +91,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _analyze(exp, out: Path) -> list[Path]:
     """The experiment's summary tables and figure, from its finished runs."""
     from sim.report.experiments import analyze
-    from sim.sweep.engine import read_runs
+    from sim.sweep.store import read_runs
 
     return analyze(exp, read_runs(out), out)

@@ -22,7 +22,8 @@ from sim.report.experiments import plot_phase as draw_phase
 from sim.report.paper.base import Figure, FigureData
 from sim.report.sensitivity import plot_indices
 from sim.sweep.design import build_design
-from sim.sweep.engine import fingerprint, read_runs, run_sweep
+from sim.sweep.engine import run_sweep
+from sim.sweep.store import fingerprint, read_runs
 
 EXPERIMENTS = Path(__file__).resolve().parents[3] / "experiments"
 RESULTS = Path(__file__).resolve().parents[3] / "results" / "experiments"
