@@ -40,9 +40,9 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.config.experiment import Experiment, ExperimentError
-from sim.config.params import flat_metrics
 from sim.config.scenario import ScenarioError, from_dict
 from sim.core.files import atomic_write
+from sim.run.params import flat_metrics
 from sim.run.simulate import simulate
 from sim.sweep.design import Design, build_design, run_seed, seed_children, spawn_index
 

@@ -188,7 +188,7 @@ def test_values_option_runs_a_subset(tiny, tmp_path, capsys):
     runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
     assert sorted(runs["leverage"].unique()) == [1.3, 1.9] and len(runs) == 2 * 3 * 3
     assert main(["sweep", str(tiny), "--serial", "--values", "levrage=1.3", "--out", str(tmp_path / "b")]) == 2
-    assert "--values levrage: no such parameter" in capsys.readouterr().err
+    assert "values levrage: no such parameter" in capsys.readouterr().err
 
 
 def _wait_for_chunks(folder: Path, proc: subprocess.Popen, timeout: float = 60.0) -> pd.DataFrame:
