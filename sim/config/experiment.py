@@ -159,6 +159,8 @@ def _experiment(raw: dict[str, Any], path: Path, sha: str, small: bool, override
         replicates=settings["replicates"], root_seed=settings["root_seed"], seeds=settings["seeds"],
         metrics=tuple(settings["metrics"]), series=tuple(settings["series"]), analysis=settings["analysis"],
         parameters=parameters, options=settings["options"])
+    if experiment.n_runs > MAX_RUNS:
+        raise _fail("design", f"{experiment.n_runs:,} runs; must be at most {MAX_RUNS:,}", f"at most {MAX_RUNS:,} runs")
     for base_name in experiment.base_names():
         try:
             base = experiment.base_data(base_name)
@@ -358,17 +360,13 @@ def _check_series(series: tuple[str, ...], base: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------- the design's scenarios
 
 def check_design(exp: Experiment) -> None:
-    """Count the runs (without building the design), then validate its scenarios (see the module docstring).
+    """Validate the design's scenarios without building the design (see the module docstring).
 
     Raises
     ------
     ExperimentError
-        More than ``MAX_RUNS`` runs, or a point whose scenario is invalid (one line naming the
-        point and the field).
+        A point whose scenario is invalid (one line naming the point and the field).
     """
-    runs = exp.n_runs
-    if runs > MAX_RUNS:
-        raise _fail("design", f"{runs:,} runs; must be at most {MAX_RUNS:,}", f"at most {MAX_RUNS:,} runs")
     if exp.design == "grid" and exp.n_points <= GRID_CHECK_LIMIT:
         for i, point in enumerate(exp.grid_points()):
             _check_point(exp, point, f"design point {i}")

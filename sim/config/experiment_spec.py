@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.fields import Field, ScenarioError
+from sim.config.fields import Field, Items, ScenarioError, Table, schema_rows
 from sim.config.files import is_path
 from sim.config.paths import OPS
 from sim.config.scenario import Scenario, apply_value, from_dict, merge, parse_override, read_toml
@@ -102,6 +102,17 @@ SMALL_FIELDS = {
     "options": Field(dict, default={}, doc="options replaced at the small size"),
 }
 """The ``[small]`` table (the size the tests run)."""
+
+
+def experiment_schema() -> list[dict[str, str]]:
+    """Every table and field of an experiment file: path, type, allowed range, unit, default and doc."""
+    targets = Items(Table(TARGET_FIELDS), doc="fields a parameter drives", noun=("target", "targets"))
+    parameters = Items(Table({**PARAMETER_FIELDS, "targets": targets}), doc="the varied quantities",
+                       length=(1, None), noun=("parameter", "parameters"))
+    return schema_rows(Table({"experiment": Table(EXPERIMENT_FIELDS, doc="the experiment"),
+                              "scenario_patch": Field(dict, default={}, doc="scenario fragment merged over the base"),
+                              "parameters": parameters,
+                              "small": Table(SMALL_FIELDS, doc="the size the tests run")}))
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def _index(node: list[Any], part: str, parts: list[str], depth: int, shape: Item
     n = len(node)
     has = f"{owner} has {shape.count(n)}"
     allowed = f"an item number in [0, {n - 1}]" if n else "an existing item (there is none)"
-    if not part.isdigit():
+    if not (part.isascii() and part.isdigit()):
         example = ".".join([*parts[:depth], "0", *parts[depth:]])
         raise ScenarioError(f"{where}: {'.'.join(parts[:depth])} is a list: name an item, e.g. {example} ({has})",
                             field=where, allowed=allowed)

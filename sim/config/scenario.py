@@ -239,15 +239,16 @@ def resolve(scenario: str | PathLike[str] | dict[str, Any], params: dict[str, An
     Scenario
         Validated, with ``source`` set.
     """
-    if isinstance(scenario, dict):
-        data, source = copy.deepcopy(scenario), "a table"
-    else:
-        data, source = read_scenario(scenario)
-    for text in _check_overrides(overrides):
-        apply_value(data, *parse_override(text))
+    overrides = _check_overrides(overrides)
     if params is not None and not isinstance(params, dict):
         raise ScenarioError(f"params = {show(params)}: must be a table of dotted path -> value", field="params",
                             allowed="a table of dotted path -> value")
+    if isinstance(scenario, dict):  # copied only when it is going to change
+        data, source = copy.deepcopy(scenario) if overrides or params else scenario, "a table"
+    else:
+        data, source = read_scenario(scenario)
+    for text in overrides:
+        apply_value(data, *parse_override(text))
     for path, value in (params or {}).items():
         if not isinstance(path, str):
             raise ScenarioError(f"params key {show(path)}: must be a dotted path such as 'margin.leverage_mean'",

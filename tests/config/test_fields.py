@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from sim.config.experiment_spec import experiment_schema
 from sim.config.fields import Field, ScenarioError, check, check_keys, is_plain_name, schema_rows
 from sim.config.schema import LIST_SECTIONS, SECTIONS, SEED, SHAPE, scenario_schema
 from sim.core.errors import InputError
@@ -92,3 +93,11 @@ def test_schema_lists_every_field_with_path_type_range_unit_default_doc():
     n_fields = sum(len(dataclasses.fields(cls)) for cls in (*SECTIONS.values(), *LIST_SECTIONS.values()))
     assert len([r for r in rows if r["type"] not in ("table", "list of tables")]) == n_fields
     assert schema_rows(SHAPE) == rows
+
+
+def test_experiment_schema():
+    by_path = {r["path"]: r for r in experiment_schema()}
+    assert by_path["experiment.design"]["allowed"] == "one of 'grid', 'lhs', 'sobol'"
+    assert by_path["experiment.replicates"]["default"] == "1"
+    assert by_path["parameters.*.targets.*.times"]["type"] == "number"
+    assert by_path["small.samples"]["allowed"] == "an integer in [1, 10000000]"
