@@ -66,14 +66,17 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if len(parts) < 2 or not all(parts):
         raise ScenarioError(f"scenario override {text!r}: key must be section.field or list.INDEX.field",
                             field="scenario override", allowed=allowed)
+    return parts, parse_value(raw, key.strip())
+
+
+def parse_value(text: str, name: str = "value") -> Any:
+    """A value written in TOML syntax (``1.5``, ``true``, ``[1, 2]``), or the bare word as a string."""
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        return tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
+        return text.strip()
     except RecursionError:
-        raise ScenarioError(f"scenario override {key.strip()}: value nested too deeply",
-                            field=key.strip()) from None
-    return parts, value
+        raise ScenarioError(f"{name}: value nested too deeply", field=name) from None
 
 
 def _index(node: list[Any], part: str, parts: list[str], depth: int, shape: Items, owner: str) -> int:
