@@ -19,14 +19,14 @@ _API = {
     "load": "sim.config.scenario",
     "SimulationResult": "sim.run.results",
     "simulate": "sim.run.simulate",
-    "simulate_params": "sim.config.params",
+    "simulate_params": "sim.run.params",
 }
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "simulate", "simulate_params"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.config.params import simulate_params
     from sim.config.scenario import Scenario, ScenarioError, load
+    from sim.run.params import simulate_params
     from sim.run.results import SimulationResult
     from sim.run.simulate import simulate
 

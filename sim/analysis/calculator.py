@@ -5,30 +5,50 @@ All amounts in $, rates as fractions. Every formula comes from :mod:`sim.core.ma
 
 from __future__ import annotations
 
-import math
-
-from sim.config.scenario import ScenarioError
+from sim.config.fields import Field, ScenarioError, check
 from sim.core import margin
+from sim.core.rules import REG_T_INITIAL
 
 STRESS_DROPS = (0.05, 0.10, 0.20, 0.30, 0.50)
+MAX_USD = 1e15
+
+INPUTS = {
+    "value": Field(float, lo=0.0, hi=MAX_USD, lo_open=True, unit="$", doc="market value of the position"),
+    "debt": Field(float, lo=0.0, hi=MAX_USD, unit="$", doc="debit balance (money borrowed)"),
+    "maintenance": Field(float, lo=0.0, hi=1.0, hi_open=True, default=0.30, doc="maintenance margin, fraction"),
+    "initial": Field(float, lo=0.0, hi=1.0, lo_open=True, default=REG_T_INITIAL, doc="initial margin, fraction"),
+    "borrowed": Field(float, lo=0.0, hi=MAX_USD, unit="$", doc="money borrowed"),
+    "shares_borrowed": Field(float, lo=0.0, hi=MAX_USD, unit="$", default=0.0,
+                             doc="market value of shares borrowed (short sales)"),
+    "repaid": Field(float, lo=0.0, hi=MAX_USD, unit="$", default=0.0, doc="amount repaid"),
+}
+"""The calculator's inputs and their allowed ranges."""
 
 
 def _check(name: str, value: float, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
-    bad = (not math.isfinite(value) or (value <= lo if lo_open else value < lo)
-           or (value >= hi if hi_open else value > hi))
-    if bad:
-        left, right = "(" if lo_open else "[", ")" if hi_open else "]"
-        raise ScenarioError(f"--{name} = {value!r}: must be a finite number in {left}{lo:g}, {hi:g}{right}")
-    return value
+    """Deprecated: use :func:`margin_balance` or ``fields.check(value, INPUTS[name], name)``."""
+    return check(value, Field(float, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open), name, error=ScenarioError)
 
 
-def account_report(value: float, debt: float, maintenance: float,
-                   initial: float = margin.REG_T_INITIAL) -> dict:
-    """Equity, requirement, call value, distance to a call, buying power and a stress table."""
-    _check("value", value, 0.0, 1e15, lo_open=True)
-    _check("debt", debt, 0.0, 1e15)
-    _check("maintenance", maintenance, 0.0, 1.0, hi_open=True)
-    _check("initial", initial, 0.0, 1.0, lo_open=True)
+def margin_balance(borrowed: float, shares_borrowed: float = 0.0, repaid: float = 0.0) -> float:
+    """FINRA margin balance in $: borrowed + shares borrowed at market - repaid (inputs checked)."""
+    args = {"borrowed": borrowed, "shares_borrowed": shares_borrowed, "repaid": repaid}
+    for name, value in args.items():
+        check(value, INPUTS[name], name, error=ScenarioError)
+    return margin.margin_balance(borrowed, shares_borrowed, repaid)
+
+
+def account_report(value: float, debt: float, maintenance: float, initial: float = REG_T_INITIAL) -> dict:
+    """Equity, requirement, call value, distance to a call, buying power and a stress table.
+
+    Raises
+    ------
+    ScenarioError
+        (an InputError) when an input is outside its range in ``INPUTS``; one line naming it.
+    """
+    args = {"value": value, "debt": debt, "maintenance": maintenance, "initial": initial}
+    for name, x in args.items():
+        check(x, INPUTS[name], name, error=ScenarioError)
     cash = -debt
     eq = margin.equity(cash, 0.0, value, 0.0)
     required = margin.requirement(value, 0.0, maintenance, 0.0)

@@ -6,9 +6,9 @@ metrics to keep. Bad input raises :class:`ExperimentError` (a :class:`ScenarioEr
 one line naming the file and the field, as scenarios do. Layout::
 
     [experiment]
-    name = "phase-diagram"            # output folder name (default: the file's stem)
+    name = "phase-diagram"            # output folder name, a plain name (default: the file's stem)
     scenario = "finra-2026-05"        # base: built-in name or .toml path (relative to this file)
-    set = ["margin.accounts=100000"]  # --set style overrides applied to every run
+    set = ["margin.accounts=100000"]  # scenario overrides applied to every run
     design = "grid"                   # grid | lhs | sobol
     samples = 64                      # lhs: points; sobol: base samples N (runs N(D+2) or N(2D+2))
     replicates = 20                   # runs per design point
@@ -25,535 +25,371 @@ one line naming the file and the field, as scenarios do. Layout::
     path = "margin.leverage_mean"     # or paths = [...], or [[parameters.targets]] with op/times/plus
     values = [1.2, 1.5, 1.8]          # or low/high (+ steps for a grid, log, integer)
 
-    [small]                           # the size the tests run (--small)
+    [small]                           # the size the tests run
     replicates = 2
     set = ["margin.accounts=2000"]
     [small.parameters.leverage]
     values = [1.2, 1.8]
+
+Every field is checked against its :class:`~sim.config.fields.Field` spec (see
+:mod:`sim.config.experiment_spec`). The design's size is counted before anything is built, so a
+huge grid fails at once. With ``check_points``, a grid of up to ``GRID_CHECK_LIMIT`` points has
+every point's scenario validated; a larger grid, a Latin hypercube or a Sobol design has each
+parameter's values (each end of a range) validated with the other parameters held at a reference
+value, which covers every point's single fields at the cost of a few scenarios.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
-import math
-import re
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.config.params import OPS, apply_value
-from sim.config.scenario import Scenario, ScenarioError, apply_override, from_dict, merge, parse_override, read_toml
+from sim.config.experiment_spec import (
+    ANALYSES,
+    DEFAULT_METRICS,
+    DESIGNS,
+    EXPERIMENT_FIELDS,
+    MAX_RUNS,
+    NAME_RE,
+    PARAMETER_FIELDS,
+    REQUIRED_METRICS,
+    REQUIRED_SERIES,
+    RESERVED,
+    SMALL_FIELDS,
+    TARGET_FIELDS,
+    Experiment,
+    ExperimentError,
+    Parameter,
+    Target,
+    read_base,
+)
+from sim.config.fields import NO_DEFAULT, Field, check, check_keys, show
+from sim.config.files import is_path, parse_toml, read_file
+from sim.config.outputs import METRIC_NAMES, daily_columns
+from sim.config.paths import parse_override
+from sim.core.errors import InputError
 
-DESIGNS = ("grid", "lhs", "sobol")
-SEED_MODES = ("common", "independent")
-ANALYSES = ("phase_diagram", "channel_ablation", "tightening", "concentration", "sobol")
-REQUIRED_METRICS = {
-    "phase_diagram": ("shock_drawdown", "forced_sales_usd", "forced_buyins_usd", "liquidations"),
-    "channel_ablation": ("shock_drawdown", "max_drawdown", "worst_day_return"),
-    "tightening": ("shock_drawdown", "max_drawdown", "forced_sales_usd", "forced_buyins_usd"),
-    "concentration": ("shock_drawdown", "channel_flows.letf.sold_usd", "forced_sales_usd", "forced_buyins_usd"),
-    "sobol": (),
-}
-"""Metrics each analysis reads (the experiment must keep them)."""
-MAX_SEED = 2**63 - 1
-MAX_RUNS = 10_000_000
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-RESERVED = {"run_id", "point", "replicate", "seed", "seed_spawn_key", "scenario_hash", "status", "error",
-            "elapsed_s", "worker", "attempts"}
-"""Columns of runs.parquet that parameter and metric names may not take."""
+__all__ = ["ANALYSES", "DEFAULT_METRICS", "DESIGNS", "GRID_CHECK_LIMIT", "MAX_RUNS", "Experiment", "ExperimentError",
+           "Parameter", "Target", "check_design", "load_experiment"]
 
-
-class ExperimentError(ScenarioError):
-    """An invalid experiment file; the message is one line naming the field."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One scenario field a parameter drives: ``op`` applies ``value x times + plus`` to it."""
-    path: str
-    op: str = "set"
-    times: float = 1.0
-    plus: float = 0.0
-
-    def apply(self, data: dict[str, Any], value: Any) -> None:
-        if self.times != 1.0 or self.plus != 0.0:
-            value = value * self.times + self.plus
-        apply_value(data, self.path, value, self.op)
+GRID_CHECK_LIMIT = 10_000
+"""Largest grid whose every point's scenario is validated at load time."""
+_FILE_KEYS = ("experiment", "parameters", "scenario_patch", "small")
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A varied quantity: explicit ``values`` or a range ``[low, high]`` (``steps`` for a grid)."""
-    name: str
-    targets: tuple[Target, ...] = ()
-    values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    steps: int | None = None
-    log: bool = False
-    integer: bool = False
-    patches: dict[str, dict[str, Any]] = field(default_factory=dict)
-    is_scenario: bool = False
-
-    @property
-    def continuous(self) -> bool:
-        return self.low is not None
-
-    def grid_values(self) -> list[Any]:
-        """Values of a full grid: the explicit list, or ``steps`` points from low to high."""
-        if self.values is not None:
-            return list(self.values)
-        import numpy as np
-
-        pts = np.geomspace(self.low, self.high, self.steps) if self.log else np.linspace(self.low, self.high,
-                                                                                          self.steps)
-        return [self.cast(float(x)) for x in pts]
-
-    def from_unit(self, u: float) -> Any:
-        """Map a point of [0, 1] onto [low, high] (log-uniform when ``log``)."""
-        if self.log:
-            x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
-        else:
-            x = self.low + u * (self.high - self.low)
-        return self.cast(x)
-
-    def cast(self, x: float) -> Any:
-        return round(x) if self.integer else float(x)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name}
-        if self.is_scenario:
-            out["path"] = "scenario"
-        else:
-            out["targets"] = [t.__dict__ for t in self.targets]
-        for key in ("values", "low", "high", "steps"):
-            if getattr(self, key) is not None:
-                out[key] = list(getattr(self, key)) if key == "values" else getattr(self, key)
-        out.update(log=self.log, integer=self.integer)
-        if self.patches:
-            out["patches"] = self.patches
-        return out
+def _fail(where: str, message: str, allowed: str | None = None, field: str | None = None) -> ExperimentError:
+    """``where: message``; ``field`` defaults to the first word of ``where``."""
+    return ExperimentError(f"{where}: {message}", field=field or where.split(" ")[0], allowed=allowed)
 
 
-@dataclass(frozen=True)
-class Experiment:
-    """A validated experiment; ``size`` is 'full' or 'small' (the ``[small]`` block applied)."""
-    name: str
-    description: str
-    source: str
-    file_sha256: str
-    size: str
-    scenario: str | None
-    scenario_patch: dict[str, Any]
-    overrides: tuple[str, ...]
-    design: str
-    samples: int | None
-    second_order: bool
-    replicates: int
-    root_seed: int
-    seeds: str
-    metrics: tuple[str, ...]
-    series: tuple[str, ...]
-    analysis: str | None
-    parameters: tuple[Parameter, ...]
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def base_names(self) -> list[str]:
-        """The base scenarios: the scenario parameter's values, or the one ``scenario``."""
-        for p in self.parameters:
-            if p.is_scenario:
-                return list(p.values or ())
-        return [self.scenario] if self.scenario else []
-
-    def base_data(self, name: str) -> dict[str, Any]:
-        """A base scenario with the patch and the overrides applied (raw dict, not validated)."""
-        data = copy.deepcopy(_read_base(name))
-        if self.scenario_patch:
-            data = merge(data, copy.deepcopy(self.scenario_patch))
-        for text in self.overrides:
-            apply_override(data, *parse_override(text))
-        return data
-
-    def scenario_for(self, point: dict[str, Any]) -> Scenario:
-        """The resolved, validated scenario of one design point (parameter name -> value)."""
-        base = next((point[p.name] for p in self.parameters if p.is_scenario), self.scenario)
-        data = self.base_data(base)
-        for p in self.parameters:
-            value = point[p.name]
-            if p.is_scenario:
-                continue
-            if p.patches and str(value) in p.patches:
-                data = merge(data, copy.deepcopy(p.patches[str(value)]))
-            for target in p.targets:
-                target.apply(data, value)
-        return from_dict(data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "source": self.source,
-                "file_sha256": self.file_sha256, "size": self.size, "scenario": self.scenario,
-                "scenario_patch": self.scenario_patch, "set": list(self.overrides), "design": self.design,
-                "samples": self.samples, "second_order": self.second_order, "replicates": self.replicates,
-                "root_seed": self.root_seed, "seeds": self.seeds, "metrics": list(self.metrics),
-                "series": list(self.series), "analysis": self.analysis, "options": self.options,
-                "parameters": [p.to_dict() for p in self.parameters]}
-
-    def fingerprint(self) -> str:
-        """Hash of everything that decides the runs' results (not the description or the file path)."""
-        d = self.to_dict()
-        for key in ("description", "source", "file_sha256", "analysis", "options", "name"):
-            d.pop(key)
-        text = json.dumps(d, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# ---------------------------------------------------------------------------- helpers
-
-def _read_base(name: str) -> dict[str, Any]:
-    """A base scenario's raw dict (read once per process; callers copy before changing it)."""
-    return _read_base_cached(name, _mtime(name))
-
-
-def _mtime(name: str) -> float:
-    path = Path(name)
-    return path.stat().st_mtime if path.is_file() else 0.0
-
-
-@functools.lru_cache(maxsize=64)
-def _read_base_cached(name: str, mtime: float) -> dict[str, Any]:
-    return read_toml(name)
-
-
-class _Checker:
-    """Field checks that raise one-line errors prefixed with the file name."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, text: str) -> ExperimentError:
-        return ExperimentError(f"{self.source}: {text}")
-
-    def table(self, data: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise self.fail(f"{where}: must be a table")
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise self.fail(f"{where}.{unknown[0]}: unknown field; allowed: {', '.join(allowed)}")
-        return data
-
-    def integer(self, value: Any, where: str, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.fail(f"{where} = {value!r}: must be an integer in [{lo}, {hi}]")
-        return value
-
-    def number(self, value: Any, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(f"{where} = {value!r}: must be a finite number")
-        return float(value)
-
-    def string(self, value: Any, where: str, choices: tuple[str, ...] | None = None) -> str:
-        if not isinstance(value, str) or (choices and value not in choices):
-            allowed = f" (one of {', '.join(choices)})" if choices else ""
-            raise self.fail(f"{where} = {value!r}: must be a string{allowed}")
-        return value
-
-    def strings(self, value: Any, where: str) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(f"{where} = {value!r}: must be a list of strings")
-        return value
-
-    def boolean(self, value: Any, where: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(f"{where} = {value!r}: must be true or false")
-        return value
-
-
-EXPERIMENT_FIELDS = ("name", "description", "scenario", "set", "design", "samples", "second_order", "replicates",
-                     "root_seed", "seeds", "metrics", "series", "analysis", "options")
-PARAMETER_FIELDS = ("name", "path", "paths", "op", "targets", "values", "low", "high", "steps", "log", "integer",
-                    "patches")
-SMALL_FIELDS = ("replicates", "samples", "set", "parameters", "metrics", "series", "options")
-
-
-def _parameter(chk: _Checker, raw: Any, where: str, base_dir: Path) -> Parameter:
-    raw = chk.table(raw, where, PARAMETER_FIELDS)
-    name = chk.string(raw.get("name"), f"{where}.name")
-    if not NAME_RE.match(name) or name in RESERVED:
-        raise chk.fail(f"{where}.name = {name!r}: must be an identifier (letters, digits, _) and not one of "
-                       + ", ".join(sorted(RESERVED)))
-    where = f"{where} ({name})"
-    given = [k for k in ("path", "paths", "targets") if k in raw]
-    if len(given) > 1 or (not given and not raw.get("patches")):
-        raise chk.fail(f"{where}: give exactly one of path, paths or targets (or only patches)")
-    is_scenario = raw.get("path") == "scenario"
-    targets: list[Target] = []
-    if not is_scenario:
-        op = chk.string(raw.get("op", "set"), f"{where}.op", OPS)
-        if "path" in raw:
-            targets = [Target(chk.string(raw["path"], f"{where}.path"), op)]
-        elif not given:
-            targets = []
-        elif "paths" in raw:
-            paths = chk.strings(raw["paths"], f"{where}.paths")
-            if not paths:
-                raise chk.fail(f"{where}.paths: must name at least one field")
-            targets = [Target(p, op) for p in paths]
-        else:
-            items = raw["targets"]
-            if not isinstance(items, list) or not items:
-                raise chk.fail(f"{where}.targets: must be a non-empty list of tables")
-            for i, t in enumerate(items):
-                tw = f"{where}.targets[{i}]"
-                t = chk.table(t, tw, ("path", "op", "times", "plus"))
-                targets.append(Target(chk.string(t.get("path"), f"{tw}.path"),
-                                      chk.string(t.get("op", "set"), f"{tw}.op", OPS),
-                                      chk.number(t.get("times", 1.0), f"{tw}.times"),
-                                      chk.number(t.get("plus", 0.0), f"{tw}.plus")))
-    values = raw.get("values")
-    if values is not None:
-        if not isinstance(values, list) or not values:
-            raise chk.fail(f"{where}.values: must be a non-empty list")
-        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
-            raise chk.fail(f"{where}.values: must not repeat a value")
-        if is_scenario:
-            values = [_scenario_name(chk, v, f"{where}.values[{i}]", base_dir) for i, v in enumerate(values)]
-        values = tuple(values)
-    low, high = raw.get("low"), raw.get("high")
-    if values is not None and (low is not None or high is not None):
-        raise chk.fail(f"{where}: give either values or low and high, not both")
-    if values is None:
-        if low is None or high is None:
-            raise chk.fail(f"{where}: needs values, or low and high")
-        if is_scenario:
-            raise chk.fail(f"{where}: the scenario parameter needs values (scenario names)")
-        low, high = chk.number(low, f"{where}.low"), chk.number(high, f"{where}.high")
-        if not low < high:
-            raise chk.fail(f"{where}: low ({low:g}) must be below high ({high:g})")
-    log = chk.boolean(raw.get("log", False), f"{where}.log")
-    if log and low is not None and low <= 0:
-        raise chk.fail(f"{where}.low = {low:g}: must be > 0 with log = true")
-    steps = raw.get("steps")
-    if steps is not None:
-        if values is not None:
-            raise chk.fail(f"{where}.steps: only with low and high")
-        steps = chk.integer(steps, f"{where}.steps", 2, 100_000)
-    patches = raw.get("patches", {})
-    if not isinstance(patches, dict):
-        raise chk.fail(f"{where}.patches: must be a table of value -> scenario fragment")
-    for key, frag in patches.items():
-        if values is None or key not in [str(v) for v in values]:
-            raise chk.fail(f"{where}.patches.{key}: must be one of the parameter's values")
-        if not isinstance(frag, dict):
-            raise chk.fail(f"{where}.patches.{key}: must be a table (a scenario fragment)")
-    return Parameter(name=name, targets=tuple(targets), values=values, low=low, high=high, steps=steps, log=log,
-                     integer=chk.boolean(raw.get("integer", False), f"{where}.integer"), patches=patches,
-                     is_scenario=is_scenario)
-
-
-def _scenario_name(chk: _Checker, value: Any, where: str, base_dir: Path) -> str:
-    name = chk.string(value, where)
-    if name.endswith(".toml") and not Path(name).is_absolute():
-        name = str((base_dir / name).resolve()) if (base_dir / name).exists() else name
-    try:
-        _read_base(name)
-    except ScenarioError as exc:
-        raise chk.fail(f"{where}: {exc}") from None
-    return name
+def _get(table: dict[str, Any], key: str, specs: dict[str, Field], where: str) -> Any:
+    """``table[key]`` checked against its spec, or the spec's default (None when it has none)."""
+    spec = specs[key]
+    if key not in table:
+        return None if spec.default is NO_DEFAULT else copy.deepcopy(spec.default)
+    return check(table[key], spec, f"{where}.{key}", error=ExperimentError)
 
 
 def load_experiment(path: str | Path, *, small: bool = False, overrides: list[str] | tuple[str, ...] = (),
                     values: dict[str, list[Any]] | None = None, check_points: bool = True) -> Experiment:
     """Read, validate and (with ``small``) shrink an experiment file.
 
-    ``overrides`` are ``--set`` style scenario overrides added after the file's own; ``values``
-    replaces parameters' values (``--values NAME=A,B``), after the ``[small]`` block. With
-    ``check_points`` every design point's scenario is validated now, so a bad range stops the
-    sweep before any run (one line naming the point and the field).
+    Parameters
+    ----------
+    path : str or Path
+        The experiment's ``.toml`` file.
+    small : bool
+        Apply the file's ``[small]`` block.
+    overrides : list of str
+        Scenario overrides (``section.field=value``) added after the file's own.
+    values : dict, optional
+        Parameter name -> values replacing that parameter's values or range (after ``[small]``).
+    check_points : bool
+        Validate the design's scenarios now (see the module docstring), so a bad range stops the
+        sweep before any run, with one line naming the point and the field.
+
+    Raises
+    ------
+    ExperimentError
+        One line, prefixed with the file's name.
     """
     path = Path(path)
     source = str(path)
-    chk = _Checker(source)
-    if not path.is_file():
-        raise ExperimentError(f"experiment file {source!r}: not found")
-    text = path.read_bytes()
+    raw_bytes = read_file(path, f"experiment file {source!r}", ExperimentError, field="experiment")
+    raw = parse_toml(raw_bytes, source, ExperimentError, field="experiment")
     try:
-        raw = tomllib.loads(text.decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"{source}: invalid TOML: {exc}") from None
-    raw = chk.table(raw, "experiment file", ("experiment", "parameters", "scenario_patch", "small"))
-    exp = chk.table(raw.get("experiment", {}), "experiment", EXPERIMENT_FIELDS)
-    params_raw = raw.get("parameters", [])
-    if not isinstance(params_raw, list) or not params_raw:
-        raise chk.fail("parameters: must be a non-empty list of [[parameters]] tables")
-    small_raw = chk.table(raw.get("small", {}), "small", SMALL_FIELDS)
+        experiment = _experiment(raw, path, hashlib.sha256(raw_bytes).hexdigest(), small, overrides, values)
+        if check_points:
+            check_design(experiment)
+    except InputError as exc:
+        raise ExperimentError(f"{source}: {exc}", field=exc.field, allowed=exc.allowed) from None
+    return experiment
 
-    replicates = exp.get("replicates", 1)
-    samples = exp.get("samples")
-    set_list = list(chk.strings(exp.get("set", []), "experiment.set"))
-    metrics = exp.get("metrics", list(DEFAULT_METRICS))
-    series = exp.get("series", [])
+
+def _experiment(raw: dict[str, Any], path: Path, sha: str, small: bool, overrides: Any, values: Any) -> Experiment:
+    check_keys(raw, _FILE_KEYS, "experiment file", error=ExperimentError)
+    exp = check_keys(raw.get("experiment", {}), EXPERIMENT_FIELDS, "experiment", error=ExperimentError)
+    small_raw = check_keys(raw.get("small", {}), SMALL_FIELDS, "small", error=ExperimentError)
+    settings = {key: _get(exp, key, EXPERIMENT_FIELDS, "experiment") for key in EXPERIMENT_FIELDS}
     if small:
-        replicates = small_raw.get("replicates", replicates)
-        samples = small_raw.get("samples", samples)
-        set_list += chk.strings(small_raw.get("set", []), "small.set")
-        metrics = small_raw.get("metrics", metrics)
-        series = small_raw.get("series", series)
-        edits = chk.table(small_raw.get("parameters", {}), "small.parameters",
-                          tuple(p.get("name", "") for p in params_raw if isinstance(p, dict)))
-        params_raw = [dict(p, **edits.get(p.get("name"), {})) if isinstance(p, dict) else p for p in params_raw]
-        for p in params_raw:  # a small block's values replace a range and vice versa
-            edit = edits.get(p.get("name"), {}) if isinstance(p, dict) else {}
-            if "values" in edit:
-                for key in ("low", "high", "steps"):
-                    p.pop(key, None)
-            elif "low" in edit or "high" in edit:
-                p.pop("values", None)
-    known = [p.get("name") for p in params_raw if isinstance(p, dict)]
-    for name, vals in (values or {}).items():
-        if name not in known:
-            raise chk.fail(f"--values {name}: no such parameter; parameters: {', '.join(map(str, known))}")
-        params_raw = [{**{k: v for k, v in p.items() if k not in ("low", "high", "steps")}, "values": list(vals)}
-                      if p.get("name") == name else p for p in params_raw]
-    set_list += list(overrides)
-    for i, text_ in enumerate(set_list):
+        _apply_small(settings, small_raw)
+    settings["set"] += check(list(overrides) if isinstance(overrides, tuple) else overrides,
+                             EXPERIMENT_FIELDS["set"], "scenario overrides", error=ExperimentError)
+    for i, text in enumerate(settings["set"]):
         try:
-            parse_override(text_)
-        except ScenarioError as exc:
-            raise chk.fail(f"set[{i}]: {exc}") from None
+            parse_override(text)
+        except InputError as exc:
+            raise _fail(f"set[{i}]", str(exc)) from None
+    params_raw = _parameters_raw(raw.get("parameters"), small_raw.get("parameters", {}) if small else {}, values)
+    parameters = tuple(_parameter(p, f"parameters[{i}]", path.parent) for i, p in enumerate(params_raw))
+    scenario = _base_scenario(settings["scenario"], parameters, path.parent)
+    _check_design_settings(settings, parameters)
+    patch = raw.get("scenario_patch", {})
+    if not isinstance(patch, dict):
+        raise _fail("scenario_patch", "must be a table (a scenario fragment)", "a table")
+    _check_outputs(settings, [p.name for p in parameters])
+    name = check(settings["name"] or path.stem, EXPERIMENT_FIELDS["name"], "experiment.name", error=ExperimentError)
+    experiment = Experiment(
+        name=name, description=settings["description"], source=str(path), file_sha256=sha,
+        size="small" if small else "full", scenario=scenario, scenario_patch=patch, overrides=tuple(settings["set"]),
+        design=settings["design"], samples=settings["samples"], second_order=settings["second_order"],
+        replicates=settings["replicates"], root_seed=settings["root_seed"], seeds=settings["seeds"],
+        metrics=tuple(settings["metrics"]), series=tuple(settings["series"]), analysis=settings["analysis"],
+        parameters=parameters, options=settings["options"])
+    if experiment.n_runs > MAX_RUNS:
+        raise _fail("design", f"{experiment.n_runs:,} runs; must be at most {MAX_RUNS:,}", f"at most {MAX_RUNS:,} runs")
+    for base_name in experiment.base_names():
+        try:
+            base = experiment.base_data(base_name)
+        except InputError as exc:
+            raise _fail(f"set / scenario_patch on {base_name!r}", str(exc)) from None
+        _check_series(experiment.series, base)
+    return experiment
 
-    base_dir = path.parent
-    parameters = tuple(_parameter(chk, p, f"parameters[{i}]", base_dir) for i, p in enumerate(params_raw))
+
+def _apply_small(settings: dict[str, Any], small_raw: dict[str, Any]) -> None:
+    """The ``[small]`` block's values replace (``set``: extend) the ``[experiment]`` ones."""
+    for key in ("replicates", "samples", "metrics", "series"):
+        if key in small_raw:
+            settings[key] = _get(small_raw, key, SMALL_FIELDS, "small")
+    settings["set"] = settings["set"] + _get(small_raw, "set", SMALL_FIELDS, "small")
+    options = check_keys(small_raw.get("options", {}), tuple(settings["options"]), "small.options",
+                         error=ExperimentError)
+    settings["options"] = {**settings["options"], **options}
+
+
+def _parameters_raw(params_raw: Any, edits: Any, values: Any) -> list[Any]:
+    """The ``[[parameters]]`` tables with the ``[small.parameters]`` edits and ``values`` applied."""
+    if not isinstance(params_raw, list) or not params_raw:
+        raise _fail("parameters", "must be a non-empty list of [[parameters]] tables", "a list of tables")
+    known = [p.get("name") for p in params_raw if isinstance(p, dict)]
+    edits = check_keys(edits, [str(k) for k in known], "small.parameters", what="parameter", error=ExperimentError)
+    edit_fields = [k for k in PARAMETER_FIELDS if k != "name"]
+    out = []
+    for p in params_raw:
+        edit = edits.get(p.get("name")) if isinstance(p, dict) else None
+        if edit is not None:
+            edit = check_keys(edit, edit_fields, f"small.parameters.{p['name']}", error=ExperimentError)
+            # a small block's values replace a range and vice versa
+            drop = ("low", "high", "steps") if "values" in edit else ("values",) if {"low", "high"} & set(edit) else ()
+            p = {**{k: v for k, v in p.items() if k not in drop}, **edit}
+        out.append(p)
+    values = check(values or {}, Field(dict), "values", error=ExperimentError)
+    for name, vals in values.items():
+        if name not in known:
+            raise _fail(f"values {name}", "no such parameter; parameters: " + ", ".join(map(str, known)))
+        vals = check(vals, PARAMETER_FIELDS["values"], f"values {name}", error=ExperimentError)
+        out = [{**{k: v for k, v in p.items() if k not in ("low", "high", "steps")}, "values": list(vals)}
+               if isinstance(p, dict) and p.get("name") == name else p for p in out]
+    return out
+
+
+def _parameter(raw: Any, where: str, base_dir: Path) -> Parameter:
+    raw = check_keys(raw, PARAMETER_FIELDS, where, error=ExperimentError)
+    name = _get(raw, "name", PARAMETER_FIELDS, where)
+    if name is None or not NAME_RE.match(name) or name in RESERVED:
+        raise _fail(f"{where}.name = {show(name)}", "must be an identifier (letters, digits, _) and not one of "
+                    + ", ".join(sorted(RESERVED)), "an identifier")
+    where = f"{where} ({name})"
+    given = [k for k in ("path", "paths", "targets") if k in raw]
+    if len(given) > 1 or (not given and not raw.get("patches")):
+        raise _fail(where, "give exactly one of path, paths or targets (or only patches)")
+    is_scenario = raw.get("path") == "scenario"
+    values = _values(raw, where, is_scenario, base_dir)
+    low, high, steps, log = _range(raw, where, values, is_scenario)
+    patches = _get(raw, "patches", PARAMETER_FIELDS, where)
+    for key, frag in patches.items():
+        if values is None or key not in [str(v) for v in values]:
+            raise _fail(f"{where}.patches.{key}", "must be one of the parameter's values")
+        if not isinstance(frag, dict):
+            raise _fail(f"{where}.patches.{key}", "must be a table (a scenario fragment)", "a table")
+    return Parameter(name=name, targets=() if is_scenario else _targets(raw, where), values=values, low=low,
+                     high=high, steps=steps, log=log, integer=_get(raw, "integer", PARAMETER_FIELDS, where),
+                     patches=patches, is_scenario=is_scenario)
+
+
+def _targets(raw: dict[str, Any], where: str) -> tuple[Target, ...]:
+    op = _get(raw, "op", PARAMETER_FIELDS, where)
+    if "path" in raw:
+        return (Target(_get(raw, "path", PARAMETER_FIELDS, where), op),)
+    if "paths" in raw:
+        return tuple(Target(p, op) for p in _get(raw, "paths", PARAMETER_FIELDS, where))
+    out = []
+    for i, t in enumerate(_get(raw, "targets", PARAMETER_FIELDS, where) or ()):
+        tw = f"{where}.targets[{i}]"
+        t = check_keys(t, TARGET_FIELDS, tw, error=ExperimentError)
+        if "path" not in t:
+            raise _fail(f"{tw}.path", "required (the dotted path of a scenario field)")
+        out.append(Target(*(_get(t, key, TARGET_FIELDS, tw) for key in ("path", "op", "times", "plus"))))
+    return tuple(out)
+
+
+def _values(raw: dict[str, Any], where: str, is_scenario: bool, base_dir: Path) -> tuple[Any, ...] | None:
+    if "values" not in raw:
+        return None
+    values = _get(raw, "values", PARAMETER_FIELDS, where)
+    if len({json.dumps(v, sort_keys=True, default=str) for v in values}) != len(values):
+        raise _fail(f"{where}.values", "must not repeat a value")
+    if is_scenario:
+        values = [_scenario_name(v, f"{where}.values[{i}]", base_dir) for i, v in enumerate(values)]
+    return tuple(values)
+
+
+def _range(raw: dict[str, Any], where: str, values: Any, is_scenario: bool) -> tuple[Any, Any, Any, bool]:
+    """``low``, ``high``, ``steps`` and ``log`` of a parameter, consistent with its ``values``."""
+    low, high = raw.get("low"), raw.get("high")
+    if values is not None and (low is not None or high is not None):
+        raise _fail(where, "give either values or low and high, not both")
+    if values is None:
+        if low is None or high is None:
+            raise _fail(where, "needs values, or low and high")
+        if is_scenario:
+            raise _fail(where, "the scenario parameter needs values (scenario names)")
+        low, high = _get(raw, "low", PARAMETER_FIELDS, where), _get(raw, "high", PARAMETER_FIELDS, where)
+        if not low < high:
+            raise _fail(where, f"low ({low:g}) must be below high ({high:g})")
+    log = _get(raw, "log", PARAMETER_FIELDS, where)
+    if log and low is not None and low <= 0:
+        raise _fail(f"{where}.low = {low:g}", "must be > 0 with log = true", "> 0")
+    steps = raw.get("steps")
+    if steps is not None:
+        if values is not None:
+            raise _fail(f"{where}.steps", "only with low and high")
+        steps = _get(raw, "steps", PARAMETER_FIELDS, where)
+    return low, high, steps, log
+
+
+def _scenario_name(value: Any, where: str, base_dir: Path) -> str:
+    """A base scenario: a built-in name, or a .toml path made absolute (relative to the experiment file)."""
+    name = check(value, Field(str), where, error=ExperimentError)
+    if is_path(name):
+        path = Path(name)
+        name = str((path if path.is_absolute() else base_dir / path).resolve())
+    try:
+        read_base(name)
+    except InputError as exc:
+        raise _fail(where, str(exc)) from None
+    return name
+
+
+def _base_scenario(scenario: str | None, parameters: tuple[Parameter, ...], base_dir: Path) -> str | None:
     names = [p.name for p in parameters]
     if len(set(names)) != len(names):
-        raise chk.fail("parameters: names must be distinct")
-    if sum(p.is_scenario for p in parameters) > 1:
-        raise chk.fail("parameters: at most one parameter may have path = 'scenario'")
-    scenario = exp.get("scenario")
-    has_scenario_param = any(p.is_scenario for p in parameters)
-    if scenario is None and not has_scenario_param:
-        raise chk.fail("experiment.scenario: required (a built-in name or a .toml path), unless a parameter "
-                       "has path = 'scenario'")
-    if scenario is not None:
-        if has_scenario_param:
-            raise chk.fail("experiment.scenario: leave it out when a parameter has path = 'scenario'")
-        scenario = _scenario_name(chk, scenario, "experiment.scenario", base_dir)
+        raise _fail("parameters", "names must be distinct")
+    n_scenario = sum(p.is_scenario for p in parameters)
+    if n_scenario > 1:
+        raise _fail("parameters", "at most one parameter may have path = 'scenario'")
+    if scenario is None and not n_scenario:
+        raise _fail("experiment.scenario", "required (a built-in name or a .toml path), unless a parameter has "
+                                           "path = 'scenario'")
+    if scenario is not None and n_scenario:
+        raise _fail("experiment.scenario", "leave it out when a parameter has path = 'scenario'")
+    return None if scenario is None else _scenario_name(scenario, "experiment.scenario", base_dir)
 
-    design = chk.string(exp.get("design", "grid"), "experiment.design", DESIGNS)
+
+def _check_design_settings(settings: dict[str, Any], parameters: tuple[Parameter, ...]) -> None:
+    design = settings["design"]
     if design == "grid":
         for p in parameters:
             if p.values is None and p.steps is None:
-                raise chk.fail(f"parameter {p.name!r}: a grid needs values, or low, high and steps")
-        if samples is not None:
-            raise chk.fail("experiment.samples: only for design 'lhs' or 'sobol' (a grid has its own size)")
+                raise _fail(f"parameter {p.name!r}", "a grid needs values, or low, high and steps")
+        if settings["samples"] is not None:
+            raise _fail("experiment.samples", "only for design 'lhs' or 'sobol' (a grid has its own size)")
     else:
         for p in parameters:
             if not p.continuous or p.steps is not None:
-                raise chk.fail(f"parameter {p.name!r}: design {design!r} needs low and high (no values, no steps)")
-        if samples is None:
-            raise chk.fail(f"experiment.samples: required for design {design!r}")
-        samples = chk.integer(samples, "experiment.samples", 1, MAX_RUNS)
-    second_order = chk.boolean(exp.get("second_order", False), "experiment.second_order")
-    replicates = chk.integer(replicates, "experiment.replicates", 1, 100_000)
-    root_seed = chk.integer(exp.get("root_seed", 0), "experiment.root_seed", 0, MAX_SEED)
-    seeds = chk.string(exp.get("seeds", "common"), "experiment.seeds", SEED_MODES)
-    analysis = exp.get("analysis")
-    if analysis is not None:
-        analysis = chk.string(analysis, "experiment.analysis", ANALYSES)
-    if analysis == "sobol" and design != "sobol":
-        raise chk.fail("experiment.analysis = 'sobol': needs design = 'sobol'")
-    options = exp.get("options", {})
-    if not isinstance(options, dict):
-        raise chk.fail("experiment.options: must be a table")
-    if small:
-        options = {**options, **chk.table(small_raw.get("options", {}), "small.options", tuple(options))}
-    patch = raw.get("scenario_patch", {})
-    if not isinstance(patch, dict):
-        raise chk.fail("scenario_patch: must be a table (a scenario fragment)")
+                raise _fail(f"parameter {p.name!r}", f"design {design!r} needs low and high (no values, no steps)")
+        if settings["samples"] is None:
+            raise _fail("experiment.samples", f"required for design {design!r}")
+    if settings["analysis"] == "sobol" and design != "sobol":
+        raise _fail("experiment.analysis = 'sobol'", "needs design = 'sobol'")
 
-    metrics = tuple(chk.strings(metrics, "experiment.metrics"))
-    if not metrics:
-        raise chk.fail("experiment.metrics: must name at least one metric")
-    allowed = available_metrics()
+
+def _check_outputs(settings: dict[str, Any], names: list[str]) -> None:
+    """Metrics and series: known names, what the analysis reads, no clash with parameter or reserved columns."""
+    metrics, analysis, options = settings["metrics"], settings["analysis"], settings["options"]
     for m in metrics:
-        if m not in allowed:
-            raise chk.fail(f"experiment.metrics: {m!r} is not a metric; allowed: {', '.join(allowed)}")
+        if m not in METRIC_NAMES:
+            raise _fail("experiment.metrics", f"{m!r} is not a metric; allowed: {', '.join(METRIC_NAMES)}")
     needed = list(REQUIRED_METRICS[analysis]) if analysis else []
     if analysis == "sobol":
         needed += list(options.get("sobol_metrics", ["max_drawdown"]))
     missing = [m for m in needed if m not in metrics]
     if missing:
-        raise chk.fail(f"experiment.metrics: analysis {analysis!r} needs {missing[0]!r}; add it to the list")
-    for column in {"tightening": ["index_level"], "concentration": ["flow_letf_usd"]}.get(analysis, []):
-        if column not in series:
-            raise chk.fail(f"experiment.series: analysis {analysis!r} needs {column!r}; add it to the list")
+        raise _fail("experiment.metrics", f"analysis {analysis!r} needs {missing[0]!r}; add it to the list")
+    for column in REQUIRED_SERIES.get(analysis, ()):
+        if column not in settings["series"]:
+            raise _fail("experiment.series", f"analysis {analysis!r} needs {column!r}; add it to the list")
     clash = sorted(set(metrics) & (set(names) | RESERVED))
     if clash:
-        raise chk.fail(f"experiment.metrics: {clash[0]!r} is also a parameter or a reserved column")
-    series = tuple(chk.strings(series, "experiment.series"))
-
-    experiment = Experiment(
-        name=chk.string(exp.get("name", path.stem), "experiment.name"),
-        description=chk.string(exp.get("description", ""), "experiment.description"),
-        source=source, file_sha256=hashlib.sha256(text).hexdigest(), size="small" if small else "full",
-        scenario=scenario, scenario_patch=patch, overrides=tuple(set_list), design=design, samples=samples,
-        second_order=second_order, replicates=replicates, root_seed=root_seed, seeds=seeds, metrics=metrics,
-        series=series, analysis=analysis, parameters=parameters, options=options)
-    for name in experiment.base_names():
-        try:
-            base = experiment.base_data(name)
-        except ScenarioError as exc:
-            raise chk.fail(f"set / scenario_patch on {name!r}: {exc}") from None
-        _check_series(chk, series, base)
-    if check_points:
-        from sim.sweep.design import build_design
-
-        design_ = build_design(experiment)
-        if design_.n_runs > MAX_RUNS:
-            raise chk.fail(f"design: {design_.n_runs:,} runs; must be at most {MAX_RUNS:,}")
-        for i, point in enumerate(design_.points):
-            try:
-                experiment.scenario_for(point)
-            except ScenarioError as exc:
-                shown = ", ".join(f"{k}={v}" for k, v in point.items())
-                raise chk.fail(f"design point {i} ({shown}): {exc}") from None
-    return experiment
+        raise _fail("experiment.metrics", f"{clash[0]!r} is also a parameter or a reserved column")
 
 
-def _check_series(chk: _Checker, series: tuple[str, ...], base: dict[str, Any]) -> None:
-    assets = base.get("market", {}).get("assets", ["market"])
-    allowed = [c for c in available_columns() if not c.startswith(("price_", "fundamental_"))]
-    allowed += [f"{kind}_{a}" for kind in ("price", "fundamental") for a in assets]
+def _check_series(series: tuple[str, ...], base: dict[str, Any]) -> None:
+    market = base.get("market")
+    assets = market.get("assets", ["market"]) if isinstance(market, dict) else ["market"]
+    allowed = daily_columns([a for a in assets if isinstance(a, str)] if isinstance(assets, list) else [])
     for s in series:
         if s not in allowed:
-            raise chk.fail(f"experiment.series: {s!r} is not a daily column; allowed: {', '.join(allowed)}")
+            raise _fail("experiment.series", f"{s!r} is not a daily column; allowed: {', '.join(allowed)}")
 
 
-DEFAULT_METRICS = ("total_return", "max_drawdown", "shock_drawdown", "worst_day_return", "forced_sales_usd",
-                   "liquidations", "margin_calls", "broker_losses_usd")
+# ---------------------------------------------------------------------------- the design's scenarios
+
+def check_design(exp: Experiment) -> None:
+    """Validate the design's scenarios without building the design (see the module docstring).
+
+    Raises
+    ------
+    ExperimentError
+        A point whose scenario is invalid (one line naming the point and the field).
+    """
+    if exp.design == "grid" and exp.n_points <= GRID_CHECK_LIMIT:
+        for i, point in enumerate(exp.grid_points()):
+            _check_point(exp, point, f"design point {i}")
+        return
+    grid = exp.design == "grid"
+    ref = {p.name: (p.values[0] if p.values is not None else p.cast(p.low)) if grid else p.from_unit(0.5)
+           for p in exp.parameters}
+    others = "first values" if grid else "mid-range values"
+    _check_point(exp, ref, f"design point with every parameter at its {others}")
+    for p in exp.parameters:
+        probes = list(p.values) if p.values is not None else [p.cast(p.low), p.cast(p.high)]
+        for target in p.targets if p.continuous else ():
+            ends = sorted((target.transform(probes[0]), target.transform(probes[-1])))
+            if target.op == "divide" and ends[0] <= 0.0 <= ends[1]:
+                raise _fail(f"parameter {p.name!r}", f"op 'divide' on {target.path} by a range that includes 0 "
+                                                     f"({ends[0]:g} to {ends[1]:g})")
+        for value in probes:
+            _check_point(exp, {**ref, p.name: value}, f"parameter {p.name!r} = {value!r}, the others at their {others}")
 
 
-@functools.cache
-def _tiny_run() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Metric names and daily columns, from a two-day run of a ten-account book."""
-    from sim.config.params import flat_metrics
-    from sim.core.regimes import REGIMES
-    from sim.run.simulate import simulate
-
-    result = simulate(from_dict({"margin": {"accounts": 10}, "simulation": {"days": 2}}), 0)
-    metrics = flat_metrics(result.summary["metrics"])
-    names = [k for k in metrics if not k.startswith("regime_days.")]
-    names += [f"regime_days.{label}" for label in sorted(REGIMES.values())]
-    return tuple(names), tuple(result.timeseries.columns)
-
-
-def available_metrics() -> tuple[str, ...]:
-    """Every metric name a sweep can keep (the run summary's metrics, flattened)."""
-    return _tiny_run()[0]
-
-
-def available_columns() -> tuple[str, ...]:
-    """Daily columns of a run (price_/fundamental_ columns are per asset)."""
-    return _tiny_run()[1]
+def _check_point(exp: Experiment, point: dict[str, Any], label: str) -> None:
+    try:
+        exp.scenario_for(point)
+    except InputError as exc:
+        shown = ", ".join(f"{k}={v}" for k, v in point.items())
+        raise _fail(f"{label} ({shown})", str(exc), exc.allowed, exc.field) from None

@@ -15,20 +15,14 @@ Conventions (all amounts in $, rates as fractions):
   Reg T initial: 50% on longs; 150% on shorts, i.e. the proceeds (100%) plus 50% equity,
   so its equity rate is 0.5. FINRA 4210 maintenance: 25% on longs, 30% on shorts.
 * Margin balance (FINRA "debit balance"): money borrowed plus shares borrowed at market value.
+
+The rules' constants (``REG_T_INITIAL``, ``FINRA_MAINTENANCE``...) live in :mod:`sim.core.rules`.
 """
 
 from __future__ import annotations
 
 from numba.extending import register_jitable
 
-REG_T_INITIAL = 0.50
-"""Reg T initial margin on long purchases (fraction of market value)."""
-REG_T_INITIAL_SHORT = 1.50
-"""Reg T initial margin on short sales: 150% of market value, proceeds included."""
-FINRA_MAINTENANCE = 0.25
-"""FINRA Rule 4210 maintenance floor on long positions."""
-FINRA_MAINTENANCE_SHORT = 0.30
-"""FINRA Rule 4210 maintenance on short positions (stocks at or above $5)."""
 DEFICIT_TOLERANCE = 1e-9
 """Relative slack below which equity is not treated as short of a requirement (rounding)."""
 

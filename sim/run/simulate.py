@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
 
 from sim import __version__
+from sim.config.fields import check
 from sim.config.scenario import Scenario, ScenarioError, coerce
+from sim.config.schema import SEED
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
 from sim.run.metrics import summarize
 from sim.run.results import SimulationResult
 
-MAX_SEED = 2**63 - 1
 DRIFT_EVENTS = ("leverage_growth",)
 """Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
 
@@ -25,16 +27,14 @@ def first_shock_day(spec: Scenario) -> int | None:
 
 
 def check_seed(seed: Any) -> int:
-    """Seeds are integers in [0, 2^63 - 1] (fed to numpy.random.SeedSequence)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ScenarioError(f"seed = {seed!r}: must be an integer in [0, {MAX_SEED}]")
-    return seed
+    """Seeds are integers in [0, 2^63 - 1] (fed to numpy.random.SeedSequence); raises ScenarioError otherwise."""
+    return check(seed, SEED, "seed", error=ScenarioError)
 
 
-def simulate(scenario: Scenario | str | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
+def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
              progress: bool = False, check_every_day: bool = False,
              record_intraday: bool = False) -> SimulationResult:
-    """Run ``scenario`` (a Scenario, a built-in name, a TOML path or a dict) with ``seed``.
+    """Run ``scenario`` (a Scenario, a built-in name, a ``.toml`` path or Path, or a dict) with ``seed``.
 
     The result is a pure function of (scenario, seed): the same inputs give bit-identical
     output in either ``mode``. ``record_intraday`` also keeps one row per substep (prices,

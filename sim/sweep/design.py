@@ -10,7 +10,6 @@ not blurred by different shocks), with ``"independent"`` one child per run.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +47,7 @@ def design_rng(exp: Experiment) -> np.random.Generator:
 
 def grid_points(exp: Experiment) -> list[dict[str, Any]]:
     """Every combination of the parameters' values (the last parameter varies fastest)."""
-    names = [p.name for p in exp.parameters]
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(p.grid_values()
-                                                                                   for p in exp.parameters))]
+    return list(exp.grid_points())
 
 
 def lhs_points(exp: Experiment) -> list[dict[str, Any]]:

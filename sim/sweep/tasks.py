@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config.params import flat_metrics
 from sim.config.scenario import from_dict
+from sim.run.params import flat_metrics
 from sim.run.simulate import simulate
 
 MAX_ATTEMPTS = 3

@@ -115,5 +115,5 @@ def test_unknown_scenario_and_bad_override():
         sc.load("baseline", ["margin.accounts"])
     with pytest.raises(ScenarioError, match="unknown section"):
         sc.load("baseline", ["nope.x=1"])
-    with pytest.raises(ScenarioError, match=r"index '7' must be in \[0, 0\]"):
+    with pytest.raises(ScenarioError, match=r"brokers\.7: the scenario has 1 broker; must be an item number"):
         sc.load("baseline", ["brokers.7.share=1"])

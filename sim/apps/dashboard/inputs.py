@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sim.config.scenario import Scenario, ScenarioError, builtin_names, from_dict, read_toml
-from sim.run.simulate import MAX_SEED
+from sim.config.schema import MAX_SEED
 
 MAX_ACCOUNTS = 2_000_000
 """The page keeps every account in memory and re-renders each day; larger books: ``marginsim run``."""
