@@ -25,16 +25,16 @@ INPUTS = {
 """The calculator's inputs and their allowed ranges."""
 
 
-def _check(name: str, value: float, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
-    """Deprecated: use :func:`margin_balance` or ``fields.check(value, INPUTS[name], name)``."""
-    return check(value, Field(float, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open), name, error=ScenarioError)
-
-
 def margin_balance(borrowed: float, shares_borrowed: float = 0.0, repaid: float = 0.0) -> float:
     """FINRA margin balance in $: borrowed + shares borrowed at market - repaid (inputs checked)."""
     args = {"borrowed": borrowed, "shares_borrowed": shares_borrowed, "repaid": repaid}
     for name, value in args.items():
         check(value, INPUTS[name], name, error=ScenarioError)
+    if repaid > borrowed + shares_borrowed:
+        raise ScenarioError(f"repaid = {repaid:g}: must be at most borrowed + shares_borrowed "
+                            f"({borrowed + shares_borrowed:g}); a margin balance cannot be negative (money "
+                            "repaid beyond the debt is a credit balance)", field="repaid",
+                            allowed=f"[0, {borrowed + shares_borrowed:g}]")
     return margin.margin_balance(borrowed, shares_borrowed, repaid)
 
 
@@ -49,6 +49,10 @@ def account_report(value: float, debt: float, maintenance: float, initial: float
     args = {"value": value, "debt": debt, "maintenance": maintenance, "initial": initial}
     for name, x in args.items():
         check(x, INPUTS[name], name, error=ScenarioError)
+    if debt >= value:
+        raise ScenarioError(f"debt = {debt:g}: must be below value ({value:g}); the account is under water "
+                            f"(equity ${value - debt:,.2f}) and has no margin left to compute: a broker would "
+                            "already have sold the position", field="debt", allowed=f"[0, {value:g})")
     cash = -debt
     eq = margin.equity(cash, 0.0, value, 0.0)
     required = margin.requirement(value, 0.0, maintenance, 0.0)

@@ -8,6 +8,7 @@ its version check and telemetry are switched off.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 
@@ -38,6 +39,9 @@ def check_free(host: str, port: int) -> None:
         try:
             sock.bind(address)
         except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:  # the address is not one of this machine's
+                raise DashboardError(f"--host {host!r}: not an address of this machine "
+                                     f"({exc.strerror}); use 127.0.0.1 or one of its own") from None
             raise DashboardError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); "
                                  "choose another port") from None
 
