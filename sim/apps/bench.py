@@ -235,8 +235,3 @@ def _compare_to_floor(passes: list[dict], stream: dict) -> None:
         if "mesa" in p:
             p["kernel_vs_mesa"] = p["mesa"]["min_s"] / p["kernel"]["min_s"]
 
-
-if __name__ == "__main__":  # pragma: no cover - `python -m sim.apps.bench ARGS` is `marginsim bench ARGS`
-    from sim.apps.cli import main
-
-    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -12,6 +12,7 @@ bit-identical to the local pool's only then.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -30,8 +31,6 @@ class WarmUp(WorkerPlugin):
     idempotent = True
 
     async def setup(self, worker: Any) -> None:
-        import asyncio
-
         # in a thread: a cold numba compile takes a minute, and the worker must keep answering heartbeats
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import qmc
 
 from sim.config.experiment import Experiment
 
@@ -52,8 +53,6 @@ def grid_points(exp: Experiment) -> list[dict[str, Any]]:
 
 def lhs_points(exp: Experiment) -> list[dict[str, Any]]:
     """``samples`` points of a Latin hypercube (scipy.stats.qmc) mapped onto the ranges."""
-    from scipy.stats import qmc
-
     unit = qmc.LatinHypercube(d=len(exp.parameters), rng=design_rng(exp)).random(exp.samples)
     return [{p.name: p.from_unit(float(u[j])) for j, p in enumerate(exp.parameters)} for u in unit]
 

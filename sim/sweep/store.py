@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,6 @@ def fingerprint(exp: Experiment, design: Design) -> str:
 
 def manifest(exp: Experiment, design: Design) -> dict[str, Any]:
     """The experiment manifest: version, scenarios and their hashes, root seed, design."""
-    import numba
-    import scipy
-
     bases = {}
     for name in exp.base_names():
         data = exp.base_data(name)
@@ -130,8 +128,8 @@ def manifest(exp: Experiment, design: Design) -> dict[str, Any]:
                    "run_id": "point x replicates + replicate", "problem": design.problem},
         "metrics": list(exp.metrics),
         "series": list(exp.series),
-        "environment": {"python": sys.version.split()[0], "numpy": np.__version__, "numba": numba.__version__,
-                        "pandas": pd.__version__, "scipy": scipy.__version__, "pyarrow": pa.__version__},
+        "environment": {"python": sys.version.split()[0], "numpy": np.__version__, "numba": version("numba"),
+                        "pandas": pd.__version__, "scipy": version("scipy"), "pyarrow": pa.__version__},
     }
 
 

@@ -22,7 +22,9 @@ LONG_FUNCTIONS: dict[str, str] = {}
 
 # Imports inside functions: only in sim/apps (lazy loading keeps `marginsim --help` fast) and of
 # optional or heavy extras that most runs never need.
-OPTIONAL_EXTRAS = ("distributed", "dask", "SALib", "solara", "mesa.visualization", "playwright", "psutil")
+# (sim.sweep.dask_executor is the module that wraps distributed.)
+OPTIONAL_EXTRAS = ("distributed", "dask", "SALib", "solara", "mesa.visualization", "playwright", "psutil",
+                   "sim.sweep.dask_executor")
 
 
 def _sources() -> list[Path]:

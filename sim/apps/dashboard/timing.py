@@ -2,15 +2,13 @@
 
 :func:`measure` steps a DashboardModel at its defaults (finra-2026-05, shock on day 60) and times,
 per day, ``step()`` and rendering every panel to SVG, as the page does after each Step. The
-command is ``marginsim dashboard-timing [--accounts N] [--days D] [--out FILE]`` (also
-``python -m sim.apps.dashboard.timing``). The browser-side time (click to figures updated in
-Chromium) is measured by tests/apps/test_dashboard_browser.py.
+command is ``marginsim dashboard-timing [--accounts N] [--days D] [--out FILE]``. The browser-side
+time (click to figures updated in Chromium) is measured by tests/apps/test_dashboard_browser.py.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 from sim import __version__
@@ -44,8 +42,3 @@ def measure(accounts: int = 100_000, days: int = 100) -> dict[str, float | int |
             "render_median_s": statistics.median(renders), "render_max_s": max(renders),
             "total_median_s": statistics.median(s + r for s, r in zip(steps, renders, strict=True))}
 
-
-if __name__ == "__main__":  # pragma: no cover - the same as `marginsim dashboard-timing ARGS`
-    from sim.apps.cli import main
-
-    sys.exit(main(["dashboard-timing", *sys.argv[1:]]))
