@@ -1,1 +1,1 @@
-"""run layer."""
+"""The run layer: ``simulate`` (one scenario, one seed), its metrics and typed results, ``simulate_params``."""
