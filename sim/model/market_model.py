@@ -76,6 +76,8 @@ class MarketModel(mesa.Model):
         self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
         self.leverage_growth = 0.0            # annual log growth of leverage targets above 1
         self.broker_cash = 0.0
+        self.largest_trade_shares = np.zeros(scenario.n_assets)  # in one substep so far: the scale of
+        self.largest_trade_usd = 0.0                              # rounding in the conservation checks
         self.records: list[dict[str, float | str]] = []
         self.record_intraday = record_intraday
         self.intraday_records: list[dict[str, float]] = []  # one row per substep, when recorded
@@ -238,6 +240,7 @@ class MarketModel(mesa.Model):
         self.market_maker.take(-flow / q.prices, -float(flow.sum()) - fund_price_gap)
         result = self._clear(day, q, flow)
         _tally(totals, result)
+        self._note_trade_size(orders, result, q.prices)
         if self.record_intraday:
             self.intraday_records.append(substep_row(self, day, substep, orders, result))
         return result.rounds
@@ -302,6 +305,13 @@ class MarketModel(mesa.Model):
             self.dealer.fill(result.dealer_shares, result.dealer_usd)
         self.market.commit(flow, q.coef, q.adv)
         return result
+
+    def _note_trade_size(self, orders: dict[str, np.ndarray], result: ClearingResult, prices: np.ndarray) -> None:
+        """Keep the largest gross shares and $ traded in one substep (rounding grows with them)."""
+        usd = sum((np.abs(u) for u in orders.values()), result.sold_usd + result.bought_usd + np.abs(result.dealer_usd))
+        self.largest_trade_usd = max(self.largest_trade_usd, float(usd.sum()))
+        shares = usd / np.minimum(prices, result.prices)
+        self.largest_trade_shares = np.maximum(self.largest_trade_shares, shares)
 
     def _close(self, day: int, totals: dict[str, float], max_rounds_used: int) -> None:
         """Interest, call reset, realized vol, recording and the cheap invariants."""
