@@ -17,14 +17,28 @@ from numba.extending import register_jitable
 LINEAR = 0
 SQRT = 1
 MODELS = {"linear": LINEAR, "sqrt": SQRT}
+MAX_LOG_MOVE = math.log(10.0)
+"""Price limit: one substep's flow moves a log price by at most this (a factor of 10 either way).
+
+Both laws are meant for flows that are small against the market cap. After a crash to a tiny
+fraction of the initial price, dollar wealth can be many times the cap, and unlimited they
+would move a price by e^100s and overflow. No shipped scenario comes near the limit (their
+largest move in a substep is about 0.5), so it changes nothing there.
+"""
+
+
+@register_jitable
+def limited(log_move: float) -> float:
+    """``log_move`` within +/- :data:`MAX_LOG_MOVE`."""
+    return min(max(log_move, -MAX_LOG_MOVE), MAX_LOG_MOVE)
 
 
 @register_jitable
 def log_impact(flow_usd: float, model: int, coef: float, adv_usd: float) -> float:
-    """Log-price change caused by a signed net dollar flow (positive = net buying)."""
+    """Log-price change caused by a signed net dollar flow (positive = net buying), within the price limit."""
     if model == LINEAR:
-        return coef * flow_usd
-    return math.copysign(coef * math.sqrt(abs(flow_usd) / adv_usd), flow_usd)
+        return limited(coef * flow_usd)
+    return limited(math.copysign(coef * math.sqrt(abs(flow_usd) / adv_usd), flow_usd))
 
 
 def thinning_factor(realized_vol: float, reference_vol: float, elasticity: float, cap: float) -> float:
@@ -59,7 +73,8 @@ def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float
     Solves y = impact(flow + dealer_flow(y)) for the log move y from ``log_base``. With linear
     impact the solution is closed-form: y = c Q / (1 + c G) while the dealers' flow stays within
     its limit, else y = c (Q +/- limit); 1 + c G <= 0 (short gamma stronger than the market's
-    depth) saturates at the limit. Square-root impact iterates. Returns (price, dealer $
+    depth) saturates at the limit. Square-root impact iterates. Either way the move stays
+    within the price limit (:data:`MAX_LOG_MOVE`). Returns (price, dealer $
     flow, iterations; -1 if the iteration did not converge).
     """
     if dealer_gamma_usd == 0.0 or limit_usd == 0.0 or flow_usd == 0.0:
@@ -72,7 +87,7 @@ def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float
             sign = 1.0 if (y > 0.0) == (dealer_gamma_usd < 0.0) else -1.0
             dealer = sign * limit_usd
             y = coef * (flow_usd + dealer)
-        return math.exp(log_base + y), dealer, 1
+        return math.exp(log_base + limited(y)), dealer, 1
     y = log_impact(flow_usd, model, coef, adv_usd)
     for it in range(DEALER_MAX_ITER):
         y_new = log_impact(flow_usd + dealer_flow(y, dealer_gamma_usd, limit_usd), model, coef, adv_usd)

@@ -1,7 +1,8 @@
 """The price-impact market: K assets (sectors), their fundamentals and prices.
 
 Log prices move only through net dollar order flow (see :mod:`sim.core.impact`) and scheduled
-gaps; they are kept in logs, so a price stays > 0 under any shock. Each substep's impact
+gaps; they are kept in logs, so a price stays > 0 under any shock, and within
+:data:`LOG_PRICE_RANGE` of the initial price, so it stays finite. Each substep's impact
 splits into a permanent part and a transient part that decays geometrically.
 Fundamental values follow a one-factor model: every sector loads sqrt(rho) on a market
 factor and sqrt(1 - rho) on its own factor.
@@ -15,6 +16,14 @@ import numpy as np
 
 from sim.config.scenario import Scenario
 from sim.core.impact import MODELS, log_impact, thinning_factor
+
+LOG_PRICE_RANGE = math.log(1e100)
+"""Prices and fundamental values stay within a factor of 1e100 of the initial price either way.
+
+Far beyond any calibrated run: only inputs at the edges of their ranges get there (dozens of
+-99.9999% gaps, or centuries at the largest drift); there a log price stops at the bound
+instead of overflowing or underflowing.
+"""
 
 
 class Market:
@@ -31,6 +40,8 @@ class Market:
         self.log_perm = np.full(self.n_assets, math.log(mk.initial_price))
         self.transient = np.zeros(self.n_assets)
         self.log_fundamental = self.log_perm.copy()
+        self.log_floor = math.log(mk.initial_price) - LOG_PRICE_RANGE
+        self.log_ceiling = math.log(mk.initial_price) + LOG_PRICE_RANGE
         self.drift = mk.fundamental_drift
         self.vol = mk.fundamental_vol
         self.base_vol = mk.fundamental_vol
@@ -103,11 +114,13 @@ class Market:
         """An exogenous jump of the price (e.g. an overnight gap) by ``size`` (fraction)."""
         idx, moves = self.gap_sizes(target, size)
         self.log_perm[idx] += moves
+        self._hold_prices_in_range()
 
     def gap_fundamental(self, target: str, size: float) -> None:
         """A jump of fundamental value by ``size`` (fraction); prices follow through flows."""
         idx, moves = self.gap_sizes(target, size)
         self.log_fundamental[idx] += moves
+        np.clip(self.log_fundamental, self.log_floor, self.log_ceiling, out=self.log_fundamental)
 
     def evolve_fundamentals(self, z: np.ndarray) -> None:
         """One day of the factor model; ``z[0]`` is the market factor, ``z[1:]`` the sectors.
@@ -116,6 +129,7 @@ class Market:
         """
         shocks = self.betas * math.sqrt(self.rho) * z[0] + math.sqrt(1.0 - self.rho) * z[1:]
         self.log_fundamental += self.drift + self.vol * shocks
+        np.clip(self.log_fundamental, self.log_floor, self.log_ceiling, out=self.log_fundamental)
 
     def begin_substep(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decay the transient impact; return (log base prices, impact coef, ADV $) for a substep."""
@@ -138,6 +152,14 @@ class Market:
             move = log_impact(float(flow[j]), self.model, float(coef[j]), float(adv[j]))
             self.log_perm[j] += (1.0 - self.transient_fraction) * move
             self.transient[j] += self.transient_fraction * move
+        self._hold_prices_in_range()
+
+    def _hold_prices_in_range(self) -> None:
+        """Keep log prices within :data:`LOG_PRICE_RANGE` of the start; any excess comes off the permanent part."""
+        log_price = self.log_perm + self.transient
+        excess = log_price - np.clip(log_price, self.log_floor, self.log_ceiling)
+        if np.any(excess != 0.0):
+            self.log_perm -= excess
 
     def close_day(self) -> float:
         """Update realized volatility at the close; return the index's simple return."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Literal
 
 import mesa
 import numpy as np
 
 from sim.book import kernels
+from sim.book.kernels import ClearingResult
 from sim.config.scenario import Event, Scenario
 from sim.core import margin
 from sim.core.regimes import regime_label
@@ -24,15 +26,13 @@ from sim.model.agents.vol_control_fund import VolControlFund
 from sim.model.books import AgentBook, KernelBook
 from sim.model.invariants import check_conservation, check_day
 from sim.model.market import Market
+from sim.model.records import day_row, substep_row, value_fund_columns
 
 Mode = Literal["kernel", "agents"]
 STREAMS = ("book", "fundamentals", "noise", "mesa")
 """Independent random streams spawned from ``SeedSequence(seed)``, in this order."""
 CHANNELS = ("margin", "letf", "dealers", "vol_control")
 """The four procyclical channels that attribution switches on and off."""
-FLOW_COLUMNS = ("flow_margin_forced_usd", "flow_margin_voluntary_usd", "flow_letf_usd", "flow_dealer_usd",
-                "flow_vol_control_usd", "flow_value_usd", "flow_noise_usd")
-"""Net $ bought per day by each channel (negative = net selling)."""
 
 
 class MarketModel(mesa.Model):
@@ -59,20 +59,41 @@ class MarketModel(mesa.Model):
         self.seed = seed
         self.mode = mode
         self.check_every_day = check_every_day
-        sim, m, ch = scenario.simulation, scenario.margin, scenario.channels
-        self.active = {name: getattr(ch, name) for name in (*CHANNELS, "value_funds")}
-        market = self.market = Market(scenario)
-        prices = market.prices
-        cap_weights = market.cap_weights(prices)
-        k = scenario.n_assets
-
+        self.active = {name: getattr(scenario.channels, name) for name in (*CHANNELS, "value_funds")}
+        self.market = Market(scenario)
         accounts = build_accounts(scenario, np.random.default_rng(seeds["book"]))
         self.rules = broker_rules(scenario)
         book_cls = KernelBook if mode == "kernel" else AgentBook
         self.book = book_cls(self, scenario, accounts, self.rules)
-        self.value_trader = ValueTrader(self, k, scenario.liquidity.value_intensity, sim.substeps)
-        self.noise_trader = NoiseTrader(self, k, scenario.liquidity.noise_vol,
-                                        scenario.liquidity.noise_reversion, sim.substeps)
+        self._add_traders(scenario)  # after the book: Mesa numbers agents in the order they are made
+        self.fundamental_rng = np.random.default_rng(seeds["fundamentals"])
+        self.noise_rng = np.random.default_rng(seeds["noise"])
+        self.events: dict[int, list[Event]] = defaultdict(list)
+        for event in scenario.events:
+            self.events[event.day].append(event)
+        self.addon = np.zeros(scenario.n_assets)       # maintenance add-on per asset (concentrated positions)
+        self.initial_long = scenario.margin.initial_margin  # Reg T, until a lending cut
+        self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
+        self.leverage_growth = 0.0            # annual log growth of leverage targets above 1
+        self.broker_cash = 0.0
+        self.largest_trade_shares = np.zeros(scenario.n_assets)  # in one substep so far: the scale of
+        self.largest_trade_usd = 0.0                              # rounding in the conservation checks
+        self.records: list[dict[str, float | str]] = []
+        self.record_intraday = record_intraday
+        self.intraday_records: list[dict[str, float]] = []  # one row per substep, when recorded
+        # everything not held by a modelled agent is held by passive investors, constant
+        self.passive_shares = self.market.shares_outstanding - self.agent_shares()
+        self.total_cash = self.cash_in_system()
+        self.initial = self.book_aggregates()
+        self._prev_margin_debt = self.initial["margin_debt"]
+
+    def _add_traders(self, scenario: Scenario) -> None:
+        """The liquidity side (value, noise, market maker) and the other channels' agents."""
+        sim, liquidity, market = scenario.simulation, scenario.liquidity, self.market
+        k, prices = scenario.n_assets, market.prices
+        cap_weights = market.cap_weights(prices)
+        self.value_trader = ValueTrader(self, k, liquidity.value_intensity, sim.substeps)
+        self.noise_trader = NoiseTrader(self, k, liquidity.noise_vol, liquidity.noise_reversion, sim.substeps)
         self.market_maker = MarketMaker(self, k)
         self.letfs = [
             LeveragedETF(self, f.name, f.leverage, f.aum_usd, self._asset_code(f.underlying),
@@ -92,24 +113,6 @@ class MarketModel(mesa.Model):
         self.value_funds = (LeveragedValueFunds(self, vf, market.shares_outstanding
                                                 * self._basket(self._asset_code(vf.underlying), np.ones(k)))
                             if vf.count > 0 else None)
-        self.fundamental_rng = np.random.default_rng(seeds["fundamentals"])
-        self.noise_rng = np.random.default_rng(seeds["noise"])
-        self.events: dict[int, list[Event]] = defaultdict(list)
-        for event in scenario.events:
-            self.events[event.day].append(event)
-        self.addon = np.zeros(k)              # maintenance add-on per asset (concentrated positions)
-        self.initial_long = m.initial_margin  # Reg T, until a lending cut
-        self.max_leverage = math.inf          # cap on leverage targets, after a lending cut
-        self.leverage_growth = 0.0            # annual log growth of leverage targets above 1
-        self.broker_cash = 0.0
-        self.records: list[dict[str, float | str]] = []
-        self.record_intraday = record_intraday
-        self.intraday_records: list[dict[str, float]] = []  # one row per substep, when recorded
-        # everything not held by a modelled agent is held by passive investors, constant
-        self.passive_shares = market.shares_outstanding - self.agent_shares()
-        self.total_cash = self.cash_in_system()
-        self.initial = self.book_aggregates()
-        self._prev_margin_debt = self.initial["margin_debt"]
 
     # ----------------------------------------------------------------------- helpers
     def _asset_code(self, underlying: str) -> int:
@@ -206,153 +209,154 @@ class MarketModel(mesa.Model):
 
     # -------------------------------------------------------------------------- step
     def step(self) -> None:
-        """One trading day."""
+        """One trading day: events, fundamentals, the substeps' trading and clearing, the close."""
         day = self.steps - 1
-        spec, market = self.spec, self.market
-        sim, m = spec.simulation, spec.margin
-        k, substeps = spec.n_assets, sim.substeps
+        k, substeps = self.spec.n_assets, self.spec.simulation.substeps
         z = self.fundamental_rng.standard_normal(k + 1)
         eps = self.noise_rng.standard_normal((substeps, k))
         for event in self.events.get(day, ()):
             self.apply_event(event)
-        market.evolve_fundamentals(z)
+        self.market.evolve_fundamentals(z)
         if self.dealer is not None and self.active["dealers"]:
-            self.dealer.roll_expired(day, market.prices, market.index_level)
-
+            self.dealer.roll_expired(day, self.market.prices, self.market.index_level)
         totals: dict[str, float] = defaultdict(float)
         max_rounds_used = 0
-        mm = self.market_maker
         for s in range(substeps):
-            time = day + s / substeps
-            log_base, coef, adv = market.begin_substep()
-            prices = np.exp(log_base)
-            caps = market.shares_outstanding * prices
-            cap_weights = market.cap_weights(prices)
-            index_level = market.index_at(prices)
-            orders: dict[str, np.ndarray] = {}
-            dealer_gamma, dealer_limit = np.zeros(k), np.zeros(k)
-            if self.dealer is not None and self.active["dealers"]:
-                orders["flow_dealer_usd"] = self.dealer.rehedge(time, prices, index_level, cap_weights)
-                dealer_gamma = self.dealer.dollar_gamma(time, prices, index_level, cap_weights)
-                dealer_limit = self.dealer.hedge_limit(prices, index_level, cap_weights)
-            orders["flow_value_usd"] = self.value_trader.order(log_base, market.log_fundamental, caps)
-            orders["flow_noise_usd"] = self.noise_trader.order(eps[s], caps)
-            self.value_trader.fill(orders["flow_value_usd"], prices)
-            self.noise_trader.fill(orders["flow_noise_usd"], prices)
-            if s == substeps - 1:
-                if self.active["letf"]:
-                    orders["flow_letf_usd"] = self._letf_orders(prices, caps, cap_weights, day)
-                if self.vol_fund is not None and self.active["vol_control"]:
-                    orders["flow_vol_control_usd"] = self.vol_fund.rebalance(prices, cap_weights)
-                if self.active["margin"]:
-                    if self.leverage_growth != 0.0:
-                        self.book.grow_targets(math.exp(self.leverage_growth / sim.days_per_year))
-                    _bought, voluntary = self.book.rebalance(
-                        prices, market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
-                        self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage,
-                        self.addon)
-                    orders["flow_margin_voluntary_usd"] = voluntary
-            fund_price_gap = 0.0  # $ the value funds pay beyond their order at base prices
-            if self.value_funds is not None and self.active["value_funds"]:
-                others = sum(orders.values(), np.zeros(k))
-                usd, paid = self.value_funds.order(prices, market.log_fundamental, others, market.model, coef, adv)
-                orders["flow_value_funds_usd"] = usd
-                fund_price_gap = paid - float(usd.sum())
-            flow = np.zeros(k)
-            for key, usd in orders.items():
-                flow = flow + usd
-                totals[key] += float(usd.sum())
-            mm.take(-flow / prices, -float(flow.sum()) - fund_price_gap)
-            result = self.book.clear(day, m.call_deadline_days, log_base, flow, market.model, coef, adv,
-                                     sim.max_clearing_rounds, dealer_gamma, dealer_limit, self.addon,
-                                     self.active["margin"])
-            forced_usd = result.sold_usd - result.bought_usd
-            mm.take(result.sold_shares - result.dealer_shares,
-                    float(forced_usd.sum()) - float(result.dealer_usd.sum()))
-            if self.dealer is not None:
-                self.dealer.fill(result.dealer_shares, result.dealer_usd)
-            market.commit(flow, coef, adv)
-            st = result.stats
-            totals["margin_calls"] += st[kernels.STAT_CALLS]
-            totals["deposits_usd"] += st[kernels.STAT_DEPOSITS]
-            totals["liquidations"] += st[kernels.STAT_LIQUIDATIONS]
-            totals["broker_losses"] += st[kernels.STAT_LOSSES]
-            totals["clearing_unconverged"] += (1.0 - st[kernels.STAT_CONVERGED]) + st[kernels.STAT_DEALER_UNCONVERGED]
-            totals["forced_sales_usd"] += float(result.sold_usd.sum())
-            totals["forced_buyins_usd"] += float(result.bought_usd.sum())
-            totals["flow_margin_forced_usd"] -= float(forced_usd.sum())
-            totals["flow_dealer_usd"] += float(result.dealer_usd.sum())
-            max_rounds_used = max(max_rounds_used, result.rounds)
-            if self.record_intraday:
-                self._record_substep(day, s, orders, result)
+            max_rounds_used = max(max_rounds_used, self._substep(day, s, eps[s], totals))
         self.broker_cash -= totals["broker_losses"]
         self._close(day, totals, max_rounds_used)
 
-    def _record_substep(self, day: int, substep: int, orders: dict[str, np.ndarray], result) -> None:
-        """One intraday row: prices after the substep's clearing, each channel's net $ flow, calls."""
+    def _substep(self, day: int, substep: int, eps: np.ndarray, totals: dict[str, float]) -> int:
+        """One round of orders, then clearing; adds to the day's ``totals``; returns the clearing rounds."""
+        q = self._quote(day + substep / self.spec.simulation.substeps)
+        orders = self._liquidity_orders(q, eps)
+        if substep == self.spec.simulation.substeps - 1:
+            self._close_orders(q, day, orders)
+        fund_price_gap = self._value_fund_order(q, orders)
+        flow = np.zeros(self.spec.n_assets)
+        for key, usd in orders.items():
+            flow = flow + usd
+            totals[key] += float(usd.sum())
+        self.market_maker.take(-flow / q.prices, -float(flow.sum()) - fund_price_gap)
+        result = self._clear(day, q, flow)
+        _tally(totals, result)
+        self._note_trade_size(orders, result, q.prices)
+        if self.record_intraday:
+            self.intraday_records.append(substep_row(self, day, substep, orders, result))
+        return result.rounds
+
+    def _quote(self, time: float) -> Quote:
+        """The market at the start of a substep (the transient impact decayed), before its orders."""
         market = self.market
-        prices = market.prices
-        forced = result.sold_usd - result.bought_usd
-        row: dict[str, float] = {"day": day, "substep": substep, "time": day + (substep + 1) / market.substeps,
-                                 "index_level": market.index_at(prices)}
-        for key in FLOW_COLUMNS:
-            row[key] = float(orders[key].sum()) if key in orders else 0.0
-        row["flow_margin_forced_usd"] = -float(forced.sum())
-        row["flow_dealer_usd"] += float(result.dealer_usd.sum())
-        st = result.stats
-        row.update({"margin_calls": float(st[kernels.STAT_CALLS]), "liquidations": float(st[kernels.STAT_LIQUIDATIONS]),
-                    "forced_sales_usd": float(result.sold_usd.sum()), "clearing_rounds": float(result.rounds)})
-        self.intraday_records.append(row)
+        log_base, coef, adv = market.begin_substep()
+        prices = np.exp(log_base)
+        k = self.spec.n_assets
+        return Quote(time, log_base, prices, market.shares_outstanding * prices, market.cap_weights(prices),
+                     market.index_at(prices), coef, adv, np.zeros(k), np.zeros(k))
+
+    def _liquidity_orders(self, q: Quote, eps: np.ndarray) -> dict[str, np.ndarray]:
+        """The dealers' re-hedge (their gamma noted in ``q``) and the value and noise traders' filled orders."""
+        orders: dict[str, np.ndarray] = {}
+        if self.dealer is not None and self.active["dealers"]:
+            orders["flow_dealer_usd"] = self.dealer.rehedge(q.time, q.prices, q.index_level, q.cap_weights)
+            q.dealer_gamma = self.dealer.dollar_gamma(q.time, q.prices, q.index_level, q.cap_weights)
+            q.dealer_limit = self.dealer.hedge_limit(q.prices, q.index_level, q.cap_weights)
+        orders["flow_value_usd"] = self.value_trader.order(q.log_base, self.market.log_fundamental, q.caps)
+        orders["flow_noise_usd"] = self.noise_trader.order(eps, q.caps)
+        self.value_trader.fill(orders["flow_value_usd"], q.prices)
+        self.noise_trader.fill(orders["flow_noise_usd"], q.prices)
+        return orders
+
+    def _close_orders(self, q: Quote, day: int, orders: dict[str, np.ndarray]) -> None:
+        """Add the close's rebalancing: leveraged ETFs, volatility-control funds, margin investors."""
+        if self.active["letf"]:
+            orders["flow_letf_usd"] = self._letf_orders(q.prices, q.caps, q.cap_weights, day)
+        if self.vol_fund is not None and self.active["vol_control"]:
+            orders["flow_vol_control_usd"] = self.vol_fund.rebalance(q.prices, q.cap_weights)
+        if self.active["margin"]:
+            m = self.spec.margin
+            if self.leverage_growth != 0.0:
+                self.book.grow_targets(math.exp(self.leverage_growth / self.spec.simulation.days_per_year))
+            _bought, voluntary = self.book.rebalance(
+                q.prices, self.market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
+                self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage, self.addon)
+            orders["flow_margin_voluntary_usd"] = voluntary
+
+    def _value_fund_order(self, q: Quote, orders: dict[str, np.ndarray]) -> float:
+        """Add the value funds' order, cleared against all others; return the $ they pay beyond it."""
+        if self.value_funds is None or not self.active["value_funds"]:
+            return 0.0
+        others = sum(orders.values(), np.zeros(self.spec.n_assets))
+        usd, paid = self.value_funds.order(q.prices, self.market.log_fundamental, others, self.market.model,
+                                           q.coef, q.adv)
+        orders["flow_value_funds_usd"] = usd
+        return paid - float(usd.sum())
+
+    def _clear(self, day: int, q: Quote, flow: np.ndarray) -> ClearingResult:
+        """Clear the margin book at the substep's ``flow`` (updated in place), settle and move prices."""
+        m, sim = self.spec.margin, self.spec.simulation
+        result = self.book.clear(day, m.call_deadline_days, q.log_base, flow, self.market.model, q.coef, q.adv,
+                                 sim.max_clearing_rounds, q.dealer_gamma, q.dealer_limit, self.addon,
+                                 self.active["margin"])
+        forced_usd = result.sold_usd - result.bought_usd
+        self.market_maker.take(result.sold_shares - result.dealer_shares,
+                               float(forced_usd.sum()) - float(result.dealer_usd.sum()))
+        if self.dealer is not None:
+            self.dealer.fill(result.dealer_shares, result.dealer_usd)
+        self.market.commit(flow, q.coef, q.adv)
+        return result
+
+    def _note_trade_size(self, orders: dict[str, np.ndarray], result: ClearingResult, prices: np.ndarray) -> None:
+        """Keep the largest gross shares and $ traded in one substep (rounding grows with them)."""
+        usd = sum((np.abs(u) for u in orders.values()), result.sold_usd + result.bought_usd + np.abs(result.dealer_usd))
+        self.largest_trade_usd = max(self.largest_trade_usd, float(usd.sum()))
+        shares = usd / np.minimum(prices, result.prices)
+        self.largest_trade_shares = np.maximum(self.largest_trade_shares, shares)
 
     def _close(self, day: int, totals: dict[str, float], max_rounds_used: int) -> None:
         """Interest, call reset, realized vol, recording and the cheap invariants."""
-        market, sim = self.market, self.spec.simulation
-        prices = market.prices
-        agg = self.book.close_day(prices, sim.days_per_year, self.addon)
+        market = self.market
+        agg = self.book.close_day(market.prices, self.spec.simulation.days_per_year, self.addon)
         self.broker_cash += agg[kernels.AGG_INTEREST]
         index_return = market.close_day()
         if self.vol_fund is not None:
             self.vol_fund.observe(math.log1p(index_return))
-        row: dict[str, float | str] = {"day": day, "index_level": market.index_level, "index_return": index_return}
-        for name, price in zip(market.names, prices, strict=True):
-            row[f"price_{name}"] = float(price)
-        for name, value in zip(market.names, market.fundamentals, strict=True):
-            row[f"fundamental_{name}"] = float(value)
-        balance = agg[kernels.AGG_MARGIN_BALANCE]
-        free = agg[kernels.AGG_FREE_CREDIT]
-        equity = agg[kernels.AGG_EQUITY]
-        row.update({
-            "margin_debt": balance,
-            "cash_debit": agg[kernels.AGG_DEBIT],
-            "short_market_value": agg[kernels.AGG_SHORT_VALUE],
-            "free_credit": free,
-            "net_credit_balance": free - balance,
-            "margin_long_value": agg[kernels.AGG_LONG_VALUE],
-            "margin_equity": equity,
-            "margin_leverage": agg[kernels.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
-            "open_calls": agg[kernels.AGG_OPEN_CALLS],
-            "interest_usd": agg[kernels.AGG_INTEREST],
-            "realized_vol": market.realized_vol,
-            "clearing_rounds": max_rounds_used,
-            "dealer_gex_usd": self.gex(prices, day + (sim.substeps - 1) / sim.substeps),  # as last hedged
-            "letf_aum_usd": float(sum(f.nav(prices) for f in self.letfs)),
-            "vol_control_exposure": self.vol_fund.exposure(prices) if self.vol_fund is not None else 0.0,
-        })
-        for key in ("margin_calls", "deposits_usd", "liquidations", "forced_sales_usd", "forced_buyins_usd",
-                    "broker_losses", "clearing_unconverged", *FLOW_COLUMNS):
-            row[key] = totals.get(key, 0.0)
+        row = day_row(self, day, index_return, agg, totals, max_rounds_used)
         if self.value_funds is not None:  # columns only when the scenario has value funds
-            funds = self.value_funds
-            if self.active["value_funds"]:
-                funds.close_day(prices, day)
-            wealth = float(np.maximum(funds.wealth(prices), 0.0)[funds.alive].sum())
-            row.update({"flow_value_funds_usd": totals.get("flow_value_funds_usd", 0.0),
-                        "value_funds_wealth_usd": wealth, "value_funds_position_usd": funds.position(prices),
-                        "value_funds_leverage": funds.position(prices) / wealth if wealth > 0 else 0.0,
-                        "value_funds_alive": float(funds.alive.sum()), "value_funds_failed": float(funds.bankruptcies)})
+            row.update(value_fund_columns(self, self.value_funds, day, totals))
+        balance = agg[kernels.AGG_MARGIN_BALANCE]
         row["regime"] = regime_label(balance - self._prev_margin_debt, index_return)
         self._prev_margin_debt = balance
         self.records.append(row)
         check_day(self, row)
         if self.check_every_day:
             check_conservation(self)
+
+
+@dataclass
+class Quote:
+    """The market at the start of a substep, before its orders (``dealer_*``: zero without dealers)."""
+    time: float                 # day + substep / substeps
+    log_base: np.ndarray        # log price per asset
+    prices: np.ndarray
+    caps: np.ndarray            # $ market value per asset
+    cap_weights: np.ndarray
+    index_level: float
+    coef: np.ndarray            # impact coefficient per asset (see sim.core.impact)
+    adv: np.ndarray             # $ average daily volume per asset
+    dealer_gamma: np.ndarray    # the dealers' dollar gamma, $ of hedge per unit relative move
+    dealer_limit: np.ndarray    # the most $ the dealers' hedge can trade either way
+
+
+def _tally(totals: dict[str, float], result: ClearingResult) -> None:
+    """Add one clearing's calls, deposits, liquidations, losses and forced flows to the day's totals."""
+    st = result.stats
+    totals["margin_calls"] += st[kernels.STAT_CALLS]
+    totals["deposits_usd"] += st[kernels.STAT_DEPOSITS]
+    totals["liquidations"] += st[kernels.STAT_LIQUIDATIONS]
+    totals["broker_losses"] += st[kernels.STAT_LOSSES]
+    totals["clearing_unconverged"] += (1.0 - st[kernels.STAT_CONVERGED]) + st[kernels.STAT_DEALER_UNCONVERGED]
+    totals["forced_sales_usd"] += float(result.sold_usd.sum())
+    totals["forced_buyins_usd"] += float(result.bought_usd.sum())
+    totals["flow_margin_forced_usd"] -= float((result.sold_usd - result.bought_usd).sum())
+    totals["flow_dealer_usd"] += float(result.dealer_usd.sum())

@@ -122,7 +122,7 @@ def test_interest_accrues_on_debit_balances():
 def test_intraday_record_adds_up_to_the_daily_record():
     """Hour-by-hour rows (7 substeps) sum to the daily flows and calls, and the last substep's
     index is the close; recording them changes nothing in the daily series."""
-    from sim.model.market_model import FLOW_COLUMNS
+    from sim.model.records import FLOW_COLUMNS
 
     spec = small_scenario(simulation={"days": 25, "substeps": 7})
     plain = sim.simulate(spec, seed=3).timeseries
