@@ -276,6 +276,7 @@ CLI_CASES: list[tuple[str, list[str], Any]] = [
     ("set-not-an-integer", ["run", "baseline", "--set", "margin.accounts=abc"], "margin.accounts"),
     ("set-negative", ["run", "baseline", "--set", "margin.accounts=-5"], "margin.accounts"),
     ("set-float-for-integer", ["run", "baseline", "--set", "margin.accounts=1.5"], "margin.accounts"),
+    ("set-price-too-small", ["run", "baseline", "--set", "market.initial_price=1e-300"], "market.initial_price"),
     ("set-nan", ["run", "baseline", "--set", "margin.leverage_mean=nan"], "margin.leverage_mean"),
     ("set-no-equals", ["run", "baseline", "--set", "a"], "--set"),
     ("set-empty-key", ["run", "baseline", "--set", "=1"], "--set"),

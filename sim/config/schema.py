@@ -58,7 +58,7 @@ class Market:
     betas: list[float] = _field([], lo=0.0, hi=5.0, length=(0, 64),
                                 doc="loading of each asset on the market factor and on index gaps; "
                                     "empty = all 1")
-    initial_price: float = _field(100.0, lo=0.0, hi=1e9, lo_open=True, unit="$ per share")
+    initial_price: float = _field(100.0, lo=1e-6, hi=1e9, unit="$ per share")
     market_cap_usd: float = _field(6.5e13, lo=0.0, hi=1e16, lo_open=True, unit="$")
     fundamental_drift: float = _field(0.0003, lo=-0.05, hi=0.05, unit="log return per day")
     fundamental_vol: float = _field(0.01, lo=0.0, hi=0.2, unit="daily log-return std")
