@@ -9,7 +9,7 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from sim.book import kernels
+from sim.book import arrays, stats
 from sim.config.scenario import Event, Scenario
 from sim.core import margin
 from sim.core.regimes import regime_label
@@ -173,12 +173,12 @@ class MarketModel(mesa.Model):
             market.vol = market.base_vol * event.size
         elif event.kind == "maintenance_raise":
             if event.target == "index":
-                self.rules[:, kernels.RULE_MAINT_LONG] += event.size
-                self.rules[:, kernels.RULE_TARGET_LONG] += event.size
+                self.rules[:, arrays.RULE_MAINT_LONG] += event.size
+                self.rules[:, arrays.RULE_TARGET_LONG] += event.size
             else:
                 self.addon[market.names.index(event.target)] += event.size
         elif event.kind == "rate_shock":
-            self.rules[:, kernels.RULE_RATE] += event.size
+            self.rules[:, arrays.RULE_RATE] += event.size
         elif event.kind == "lending_cut":
             self.initial_long = event.size
             self.max_leverage = 1.0 / event.size
@@ -273,11 +273,11 @@ class MarketModel(mesa.Model):
                 self.dealer.fill(result.dealer_shares, result.dealer_usd)
             market.commit(flow, coef, adv)
             st = result.stats
-            totals["margin_calls"] += st[kernels.STAT_CALLS]
-            totals["deposits_usd"] += st[kernels.STAT_DEPOSITS]
-            totals["liquidations"] += st[kernels.STAT_LIQUIDATIONS]
-            totals["broker_losses"] += st[kernels.STAT_LOSSES]
-            totals["clearing_unconverged"] += (1.0 - st[kernels.STAT_CONVERGED]) + st[kernels.STAT_DEALER_UNCONVERGED]
+            totals["margin_calls"] += st[stats.STAT_CALLS]
+            totals["deposits_usd"] += st[stats.STAT_DEPOSITS]
+            totals["liquidations"] += st[stats.STAT_LIQUIDATIONS]
+            totals["broker_losses"] += st[stats.STAT_LOSSES]
+            totals["clearing_unconverged"] += (1.0 - st[stats.STAT_CONVERGED]) + st[stats.STAT_DEALER_UNCONVERGED]
             totals["forced_sales_usd"] += float(result.sold_usd.sum())
             totals["forced_buyins_usd"] += float(result.bought_usd.sum())
             totals["flow_margin_forced_usd"] -= float(forced_usd.sum())
@@ -300,7 +300,7 @@ class MarketModel(mesa.Model):
         row["flow_margin_forced_usd"] = -float(forced.sum())
         row["flow_dealer_usd"] += float(result.dealer_usd.sum())
         st = result.stats
-        row.update({"margin_calls": float(st[kernels.STAT_CALLS]), "liquidations": float(st[kernels.STAT_LIQUIDATIONS]),
+        row.update({"margin_calls": float(st[stats.STAT_CALLS]), "liquidations": float(st[stats.STAT_LIQUIDATIONS]),
                     "forced_sales_usd": float(result.sold_usd.sum()), "clearing_rounds": float(result.rounds)})
         self.intraday_records.append(row)
 
@@ -309,7 +309,7 @@ class MarketModel(mesa.Model):
         market, sim = self.market, self.spec.simulation
         prices = market.prices
         agg = self.book.close_day(prices, sim.days_per_year, self.addon)
-        self.broker_cash += agg[kernels.AGG_INTEREST]
+        self.broker_cash += agg[stats.AGG_INTEREST]
         index_return = market.close_day()
         if self.vol_fund is not None:
             self.vol_fund.observe(math.log1p(index_return))
@@ -318,20 +318,20 @@ class MarketModel(mesa.Model):
             row[f"price_{name}"] = float(price)
         for name, value in zip(market.names, market.fundamentals, strict=True):
             row[f"fundamental_{name}"] = float(value)
-        balance = agg[kernels.AGG_MARGIN_BALANCE]
-        free = agg[kernels.AGG_FREE_CREDIT]
-        equity = agg[kernels.AGG_EQUITY]
+        balance = agg[stats.AGG_MARGIN_BALANCE]
+        free = agg[stats.AGG_FREE_CREDIT]
+        equity = agg[stats.AGG_EQUITY]
         row.update({
             "margin_debt": balance,
-            "cash_debit": agg[kernels.AGG_DEBIT],
-            "short_market_value": agg[kernels.AGG_SHORT_VALUE],
+            "cash_debit": agg[stats.AGG_DEBIT],
+            "short_market_value": agg[stats.AGG_SHORT_VALUE],
             "free_credit": free,
             "net_credit_balance": free - balance,
-            "margin_long_value": agg[kernels.AGG_LONG_VALUE],
+            "margin_long_value": agg[stats.AGG_LONG_VALUE],
             "margin_equity": equity,
-            "margin_leverage": agg[kernels.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
-            "open_calls": agg[kernels.AGG_OPEN_CALLS],
-            "interest_usd": agg[kernels.AGG_INTEREST],
+            "margin_leverage": agg[stats.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
+            "open_calls": agg[stats.AGG_OPEN_CALLS],
+            "interest_usd": agg[stats.AGG_INTEREST],
             "realized_vol": market.realized_vol,
             "clearing_rounds": max_rounds_used,
             "dealer_gex_usd": self.gex(prices, day + (sim.substeps - 1) / sim.substeps),  # as last hedged
