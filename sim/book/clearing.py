@@ -110,7 +110,12 @@ def _workspace(n: int) -> tuple[np.ndarray, np.ndarray]:
 @jitable
 def open_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, prices, dealer_usd, dealer_shares,
                 stats):
-    """Prices after the flow already sent, with the dealers' response (written to the (K,) outputs)."""
+    """Prices after the flow already sent, with the dealers' response.
+
+    Inputs as in :func:`clear` (``log_base``, ``flow``, ``coef``, ``adv``, ``dealer_gamma``,
+    ``dealer_limit``: (K,) float64); writes ``prices`` ($), ``dealer_usd`` ($) and
+    ``dealer_shares`` ((K,) float64) and counts unconverged dealer solutions in ``stats``.
+    """
     for j in range(log_base.shape[0]):
         prices[j], dealer_usd[j], it = price_with_dealers(log_base[j], flow[j], dealer_gamma[j], dealer_limit[j],
                                                           model, coef[j], adv[j])
@@ -121,10 +126,10 @@ def open_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, pr
 @jitable
 def move_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, round_shares, prices, sold_shares,
                 dealer_usd, dealer_shares, stats):
-    """Send a round's forced sales (``round_shares``, net shares per asset) to the market.
+    """Send a round's forced sales (``round_shares``, (K,) float64 net shares sold) to the market.
 
-    Updates ``flow``, ``prices`` and the dealers' trading in place; returns the largest relative
-    price move.
+    Arrays as in :func:`open_prices`; updates ``sold_shares``, ``flow`` ($), ``prices`` ($) and
+    the dealers' trading in place. Returns the largest relative price move (float).
     """
     last_move = 0.0
     for j in range(prices.shape[0]):

@@ -33,7 +33,11 @@ accounts are found either way: further out the kernel lists the whole book again
 
 @jitable
 def count_short(long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers):
-    """Accounts short of maintenance in the first ``n_brokers`` brokers (a count; read-only)."""
+    """Accounts short of maintenance in the first ``n_brokers`` brokers (an int; read-only).
+
+    Arrays as in :func:`sim.book.scan.scan_block`; ``broker_start`` (B + 1,) int64 and ``rules``
+    (B, N_RULES) float64 as in :mod:`sim.book.arrays`.
+    """
     n_short = 0
     for b in range(n_brokers):
         n_short += scan_block(long, short, cash, short_credit, prices, addon, broker_start[b],
@@ -43,7 +47,7 @@ def count_short(long, short, cash, short_credit, prices, addon, broker_start, ru
 
 @jitable
 def within_move(prices, near_prices, reach):
-    """Is every price within ``reach`` (a fraction) of ``near_prices``, where ``near`` was noted?"""
+    """Is every price ((K,) float64, $) within ``reach`` (a relative move) of ``near_prices``?"""
     move = 0.0
     for j in range(prices.shape[0]):
         move = max(move, abs(prices[j] / near_prices[j] - 1.0))
@@ -55,7 +59,8 @@ def list_near(long, short, cash, short_credit, prices, addon, broker_start, rule
               found, block_broker, block_hi):
     """List the accounts of ``near[:n_near]`` short of maintenance, one block per broker.
 
-    Returns ``(n_found, n_blocks)``.
+    Arrays as in :func:`count_short`; ``near``, ``found`` (N,) int32; ``block_broker``,
+    ``block_hi`` (max blocks,) int64. Returns ``(n_found, n_blocks)`` (ints).
     """
     n_found = 0
     n_blocks = 0
@@ -77,7 +82,8 @@ def list_noting_near(long, short, cash, short_credit, prices, addon, broker_star
                      near, reach, block_broker, block_hi):
     """List every account short of maintenance and, in ``near``, every one within ``reach`` of it.
 
-    Returns ``(n_found, n_blocks, n_near)``; one block per broker.
+    Arrays as in :func:`list_near`; ``reach`` a relative price move. One block per broker.
+    Returns ``(n_found, n_blocks, n_near)`` (ints).
     """
     n_found = 0
     n_near = 0
@@ -98,7 +104,7 @@ def list_blocks(long, short, cash, short_credit, prices, addon, broker_start, ru
     """List the accounts short of maintenance block by block (of BLOCK accounts within one broker).
 
     Dense: every block is listed. Sparse: blocks are counted first and only those holding one
-    are listed. Returns ``(n_found, n_blocks)``.
+    are listed. Arrays as in :func:`list_near` (``block_lo`` too). Returns ``(n_found, n_blocks)``.
     """
     n_blocks = 0
     for b in range(n_brokers):
@@ -126,10 +132,29 @@ def list_short(long, short, cash, short_credit, prices, addon, broker_start, rul
                last_move, found, near, n_near, have_near, reach, near_prices, block_lo, block_hi, block_broker):
     """List this round's accounts short of maintenance, choosing one of the three ways.
 
-    ``n_short`` accounts were short last round (counted, in the first), ``last_move`` is the last
-    round's largest relative price move. ``near[:n_near]`` holds the accounts within ``reach`` of
-    a call at ``near_prices`` while ``have_near``. Returns ``(n_found, n_blocks, n_near,
-    have_near, reach)``: the accounts and blocks listed and the new state of ``near``.
+    Parameters
+    ----------
+    long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers
+        As in :func:`count_short`.
+    rounds : int
+        This round's number, from 1.
+    n_short : int
+        Accounts short last round (counted, in the first).
+    last_move : float
+        The last round's largest relative price move (inf before any).
+    found, near : ndarray, (N,) int32
+        The list written; the accounts within ``reach`` of a call (``near[:n_near]``), valid while
+        ``have_near``, noted at ``near_prices`` ((K,) float64, $).
+    block_lo, block_hi, block_broker : ndarray, (max blocks,) int64
+        Scratch for the blocks listed.
+
+    Returns
+    -------
+    n_found, n_blocks, n_near : int
+        Accounts and blocks listed; the new length of ``near``.
+    have_near : bool
+    reach : float
+        The new state of ``near``.
     """
     if have_near:
         have_near = within_move(prices, near_prices, reach)

@@ -53,10 +53,28 @@ def mark(long: np.ndarray, short: np.ndarray, i: int, prices: np.ndarray,
 
 @jitable(inline="always")
 def short_of_maintenance(long_b, short_b, cash_b, credit_b, i, prices, addon, m_long, m_short, one_asset):
-    """Is account i of these block slices short of maintenance? (1 or 0; read-only.)
+    """Is account ``i`` of these block slices short of maintenance? (read-only)
 
-    With one asset and no add-on the holdings are read as contiguous vectors; the arithmetic
-    is the same as :func:`mark` (0.0 + x == x), so both paths give identical answers.
+    Parameters
+    ----------
+    long_b, short_b : ndarray, (M, K) float64
+        Shares held long and short by the block's M accounts.
+    cash_b, credit_b : ndarray, (M,) float64
+        Their cash balances and short credit, $.
+    i : int
+        The account, counted from the block's start.
+    prices, addon : ndarray, (K,) float64
+        $ per share; extra maintenance rate on longs per asset.
+    m_long, m_short : float
+        The broker's maintenance rates.
+    one_asset : bool
+        K == 1 and no add-on: the holdings are read as contiguous vectors. The arithmetic is the
+        same as :func:`mark` (0.0 + x == x), so both paths give identical answers.
+
+    Returns
+    -------
+    bool
+        :func:`sim.core.margin.in_deficit` of the account.
     """
     if one_asset:
         p = prices[0]
@@ -71,11 +89,30 @@ def short_of_maintenance(long_b, short_b, cash_b, credit_b, i, prices, addon, m_
 
 @jitable
 def scan_block(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short, found, n_found):
-    """Accounts start..stop-1 short of maintenance: a read-only, branch-free pass.
+    """Accounts ``start..stop-1`` short of maintenance: a read-only, branch-free pass.
 
-    Returns how many there are; with ``found`` (not None) it also appends their indices from
-    ``n_found`` on. Slices indexed from 0 let the compiler drop negative-index checks and,
-    when only counting one asset, vectorise the loop.
+    Parameters
+    ----------
+    long, short : ndarray, (N, K) float64
+        Shares held long and short.
+    cash, short_credit : ndarray, (N,) float64
+        Cash balances and short credit, $.
+    prices, addon : ndarray, (K,) float64
+        $ per share; extra maintenance rate on longs per asset.
+    start, stop : int
+        The accounts scanned (within one broker).
+    m_long, m_short : float
+        That broker's maintenance rates.
+    found : ndarray, (N,) int32, or None
+        None: only count. Otherwise their indices are appended from ``found[n_found]`` on.
+    n_found : int
+        Entries of ``found`` already used.
+
+    Returns
+    -------
+    int
+        How many accounts are short. Slices indexed from 0 let the compiler drop negative-index
+        checks and, when only counting one asset, vectorise the loop.
     """
     one_asset = prices.shape[0] == 1 and addon[0] == 0.0
     long_b, short_b, cash_b, credit_b = long[start:stop], short[start:stop], cash[start:stop], short_credit[start:stop]
@@ -103,9 +140,18 @@ def scan_block(long, short, cash, short_credit, prices, addon, start, stop, m_lo
 @jitable
 def list_block(long, short, cash, short_credit, prices, addon, start, stop, m_long, m_short, found, n_found,
                near, n_near, reach):
-    """Append accounts start..stop-1 short of maintenance to ``found`` and those within ``reach``
-    of it to ``near`` (both in account order); returns the new (n_found, n_near). Branch-free;
-    with one asset and no add-on the holdings are read as contiguous vectors (same arithmetic)."""
+    """Append accounts ``start..stop-1`` short of maintenance to ``found``, those within reach of it to ``near``.
+
+    Arguments as :func:`scan_block`, plus ``near`` ((N,) int32, used up to ``n_near``) and
+    ``reach`` (a relative price move, see :func:`sim.core.margin.within_reach`). Both lists stay
+    in account order. Branch-free; with one asset and no add-on the holdings are read as
+    contiguous vectors (same arithmetic).
+
+    Returns
+    -------
+    n_found, n_near : int
+        The lists' new lengths.
+    """
     if prices.shape[0] == 1 and addon[0] == 0.0:
         flat_long = long[start:stop].reshape(stop - start)
         flat_short = short[start:stop].reshape(stop - start)
@@ -134,7 +180,11 @@ def list_block(long, short, cash, short_credit, prices, addon, start, stop, m_lo
 
 @jitable
 def scan_near(long, short, cash, short_credit, prices, addon, near, lo, hi, m_long, m_short, found, n_found):
-    """Append the accounts ``near[lo:hi]`` short of maintenance to ``found``; returns the new count."""
+    """Append the accounts ``near[lo:hi]`` short of maintenance to ``found``.
+
+    Arguments as :func:`scan_block` (``near``: (N,) int32 account indices, one broker's between
+    ``lo`` and ``hi``). Returns the new length of ``found`` (int).
+    """
     for f in range(lo, hi):
         i = near[f]
         long_value, short_value, extra = mark(long, short, i, prices, addon)
@@ -147,11 +197,28 @@ def scan_near(long, short, cash, short_credit, prices, addon, near, lo, hi, m_lo
 @jitable
 def drop_out_of_reach(long, short, cash, short_credit, prices, addon, broker_start, rules, near, n_near,
                       found, n_found, reach):
-    """Filter ``near`` in place after a round: an account settled this round (``found``, a subset
-    of ``near``, both in account order) stays only while it is still within reach of a call.
+    """Filter ``near`` in place after a round: an account settled this round stays only while still within reach.
 
-    It was settled at ``prices``, themselves within ``reach`` of where ``near`` was listed, so any
-    later price within ``reach`` of that is within 2 reach / (1 - reach) of ``prices``.
+    Parameters
+    ----------
+    long, short, cash, short_credit, prices, addon : ndarray
+        As in :func:`scan_block`.
+    broker_start : ndarray, (B + 1,) int64
+        Broker ``b`` owns accounts ``broker_start[b]:broker_start[b+1]``.
+    rules : ndarray, (B, N_RULES) float64
+        The brokers' rates.
+    near, found : ndarray, (N,) int32
+        Account indices in account order, used up to ``n_near`` and ``n_found``; the accounts
+        settled this round (``found``) are a subset of ``near``.
+    reach : float
+        The relative price move ``near`` was listed for. The accounts were settled at ``prices``,
+        themselves within ``reach`` of where ``near`` was listed, so any later price within
+        ``reach`` of that is within 2 reach / (1 - reach) of ``prices``.
+
+    Returns
+    -------
+    int
+        The new length of ``near``.
     """
     move = 2.0 * reach / (1.0 - reach)
     kept = 0

@@ -20,7 +20,11 @@ from sim.core.jit import jitable
 
 @jitable(inline="always")
 def liquidate(long, short, cash, short_credit, i, fraction, prices, round_shares, sold_usd, bought_usd):
-    """Sell ``fraction`` of every long of account ``i`` and buy in ``fraction`` of every short, at ``prices``."""
+    """Sell ``fraction`` of every long of account ``i`` and buy in ``fraction`` of every short, at ``prices``.
+
+    Arrays as in the module docstring; the shares and $ traded are added to ``round_shares``
+    (net shares sold), ``sold_usd`` and ``bought_usd``.
+    """
     for j in range(prices.shape[0]):
         sell = fraction * long[i, j]
         cover = fraction * short[i, j]
@@ -52,6 +56,9 @@ def close_out_account(cash, short_credit, reserve, call_day, i):
 def settle_found(long, short, cash, short_credit, reserve, call_day, rules, day, deadline, prices, addon,
                  found, block_broker, block_hi, n_blocks, round_shares, sold_usd, bought_usd, stats):
     """Settle the listed accounts in account order (for the others settling would change nothing).
+
+    Arrays as in the module docstring; ``rules`` (B, N_RULES) float64; ``day``, ``deadline`` in
+    trading days; ``found`` (N,) int32; ``block_broker``, ``block_hi`` (max blocks,) int64.
 
     ``found`` holds them block after block; block ``q`` belongs to broker ``block_broker[q]`` and
     ends at ``block_hi[q]`` in ``found`` (see :mod:`sim.book.listing`). Each account is marked at
