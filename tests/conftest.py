@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from sim.book.kernels import AccountArrays
+from sim.book.arrays import AccountArrays
 from sim.config import scenario as scenario_mod
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)

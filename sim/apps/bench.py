@@ -23,8 +23,8 @@ import numba
 import numpy as np
 
 from sim import __version__
-from sim.book import kernels, reference
-from sim.book.kernels import AccountArrays
+from sim.book import clearing, reference, stats
+from sim.book.arrays import AccountArrays
 from sim.book.numpy_twin import clear_numpy
 from sim.core.impact import LINEAR
 
@@ -116,14 +116,14 @@ def clearing_pass(n: int, reps: int, mesa_max: int, rng: np.random.Generator) ->
     args = (0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 10)
     # correctness first: the same pass through every implementation
     ref_accounts = reference.accounts_from_arrays(accounts.copy()) if n <= mesa_max else None
-    out_k = kernels.clear(accounts.copy(), RULES, *args)
+    out_k = clearing.clear(accounts.copy(), RULES, *args)
     out_np = clear_numpy(accounts.copy(), RULES, *args)
     _same(out_np, out_k, 1e-9, "numpy clearing")
     result = {"accounts": n}
     if ref_accounts is not None:
         out_r = reference.clear(ref_accounts, RULES, *args)
         _same(out_k, out_r, 1e-12, "numba kernel")
-    result["kernel"] = _summary(_times(lambda: kernels.clear(accounts, RULES, *args), reps), n)
+    result["kernel"] = _summary(_times(lambda: clearing.clear(accounts, RULES, *args), reps), n)
     result["numpy"] = _summary(_times(lambda: clear_numpy(accounts, RULES, *args), max(1, reps // 2)), n)
     if n <= mesa_max:
         import mesa
@@ -143,17 +143,17 @@ def cascade(n: int, reps: int, rng: np.random.Generator) -> dict:
     coef = np.array([0.5 / long_value])  # selling 10% of margin holdings moves the price 5%
     log_base, adv = np.log([88.0]), np.ones(1)
     ref = clear_numpy(accounts.copy(), RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
-    out = kernels.clear(accounts.copy(), RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
+    out = clearing.clear(accounts.copy(), RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
     _same(ref, out, 1e-9, "cascade kernel")
     times = []
     for _ in range(reps):
         fresh = accounts.copy()  # every repetition starts from the same book
         start = time.perf_counter()
-        kernels.clear(fresh, RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
+        clearing.clear(fresh, RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
         times.append(time.perf_counter() - start)
         del fresh
-    return {"accounts": n, "rounds": out.rounds, "liquidations": int(out.stats[kernels.STAT_LIQUIDATIONS]),
-            "called_share": float(out.stats[kernels.STAT_CALLS]) / n, "price_fall": 1.0 - out.prices[0] / 100.0,
+    return {"accounts": n, "rounds": out.rounds, "liquidations": int(out.stats[stats.STAT_LIQUIDATIONS]),
+            "called_share": float(out.stats[stats.STAT_CALLS]) / n, "price_fall": 1.0 - out.prices[0] / 100.0,
             **_summary(times)}
 
 

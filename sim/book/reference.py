@@ -1,6 +1,6 @@
 """Plain-Python reference of the margin-book kernels, one account object at a time.
 
-This is the correctness oracle: the same algorithm as :mod:`sim.book.kernels`, written for
+This is the correctness oracle: the same algorithm as :mod:`sim.book.clearing` and :mod:`sim.book.daily`, written for
 readability over objects rather than speed over arrays, calling the same formulas in
 :mod:`sim.core.margin`. :class:`ReferenceAccount` carries one investor's state and rules of
 behaviour; the Mesa reference mode's :class:`~sim.model.agents.margin_investor.MarginInvestor`
@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.book.kernels import (
-    N_AGG,
-    N_STATS,
+from sim.book.arrays import (
+    N_RULES,
     RULE_MAINT_LONG,
     RULE_MAINT_SHORT,
     RULE_RATE,
@@ -26,6 +25,25 @@ from sim.book.kernels import (
     RULE_TARGET_SHORT,
     AccountArrays,
     ClearingResult,
+)
+from sim.book.stats import (
+    AGG_DEBIT,
+    AGG_EQUITY,
+    AGG_FREE_CREDIT,
+    AGG_INTEREST,
+    AGG_LONG_VALUE,
+    AGG_MARGIN_BALANCE,
+    AGG_OPEN_CALLS,
+    AGG_SHORT_VALUE,
+    N_AGG,
+    N_STATS,
+    STAT_CALLS,
+    STAT_CONVERGED,
+    STAT_DEALER_UNCONVERGED,
+    STAT_DEPOSITS,
+    STAT_LIQUIDATIONS,
+    STAT_LOSSES,
+    STAT_ROUNDS,
 )
 from sim.core import margin
 from sim.core.impact import price_with_dealers
@@ -86,8 +104,8 @@ class ReferenceAccount:
             margin.requirement(long_value, short_value, rule[RULE_MAINT_LONG], rule[RULE_MAINT_SHORT]) + extra,
             margin.requirement(long_value, short_value, rule[RULE_TARGET_LONG], rule[RULE_TARGET_SHORT]) + extra,
             self.reserve, self.call_day, day, deadline)
-        tally.stats[0] += issued
-        tally.stats[1] += deposit
+        tally.stats[STAT_CALLS] += issued
+        tally.stats[STAT_DEPOSITS] += deposit
         self.reserve -= deposit
         self.cash += deposit
         if fraction > 0.0:
@@ -110,7 +128,7 @@ class ReferenceAccount:
             balance = self.cash + self.short_credit
             paid, loss = margin.close_out(balance, self.reserve)
             self.reserve -= paid
-            tally.stats[3] += loss
+            tally.stats[STAT_LOSSES] += loss
             self.cash = max(balance, 0.0)
             self.short_credit = 0.0
             self.call_day = -1
@@ -123,9 +141,10 @@ class ReferenceAccount:
         the house's buying power (``rule`` = this broker's rates, ``addon`` per asset)."""
         long_value, short_value, extra = self.market_values(prices, addon)
         eq = margin.equity(self.cash, self.short_credit, long_value, short_value)
-        house = rule[0] + max(0.0, *addon) if rule[0] > 0.0 else 0.0
+        m_long, m_short = rule[RULE_MAINT_LONG], rule[RULE_MAINT_SHORT]
+        house = m_long + max(0.0, *addon) if m_long > 0.0 else 0.0
         power = margin.buying_power(eq, long_value, short_value, initial_long, initial_short_equity,
-                                    margin.requirement(long_value, short_value, rule[0], rule[1]) + extra, house)
+                                    margin.requirement(long_value, short_value, m_long, m_short) + extra, house)
         target = min(self.target_leverage, max_leverage) * eq
         trade = margin.leverage_trade(eq, long_value, target, buy_speed, sell_speed, band, power)
         power_left = max(power - max(trade, 0.0), 0.0) * initial_long / initial_short_equity
@@ -163,14 +182,14 @@ class ReferenceAccount:
         if not margin.in_deficit(eq, required):
             self.call_day = -1
         debit = margin.debit_balance(self.cash)
-        agg[0] += debit
-        agg[1] += margin.free_credit(self.cash) + self.reserve
-        agg[2] += interest
-        agg[3] += long_value
-        agg[4] += short_value
-        agg[5] += eq
-        agg[6] += self.call_day >= 0
-        agg[7] += margin.margin_balance(debit, short_value, 0.0)
+        agg[AGG_DEBIT] += debit
+        agg[AGG_FREE_CREDIT] += margin.free_credit(self.cash) + self.reserve
+        agg[AGG_INTEREST] += interest
+        agg[AGG_LONG_VALUE] += long_value
+        agg[AGG_SHORT_VALUE] += short_value
+        agg[AGG_EQUITY] += eq
+        agg[AGG_OPEN_CALLS] += self.call_day >= 0
+        agg[AGG_MARGIN_BALANCE] += margin.margin_balance(debit, short_value, 0.0)
 
 
 @dataclass
@@ -192,7 +211,7 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
           log_base: np.ndarray, flow: np.ndarray, model: int, coef: np.ndarray, adv: np.ndarray,
           max_rounds: int, dealer_gamma: np.ndarray | None = None, dealer_limit: np.ndarray | None = None,
           addon: np.ndarray | None = None, margin_active: bool = True) -> ClearingResult:
-    """Reference of :func:`sim.book.kernels.clear`; ``accounts`` in broker order, ``flow`` updated."""
+    """Reference of :func:`sim.book.clearing.clear`; ``accounts`` in broker order, ``flow`` updated."""
     k = len(log_base)
     gamma = [0.0] * k if dealer_gamma is None else [float(g) for g in dealer_gamma]
     limit = [0.0] * k if dealer_limit is None else [float(x) for x in dealer_limit]
@@ -204,7 +223,7 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
         prices[j], dealer_usd[j], it = price_with_dealers(log_base[j], flow[j], gamma[j], limit[j], model, coef[j],
                                                          adv[j])
         dealer_shares[j] = dealer_usd[j] / prices[j]
-        tally.stats[6] += it < 0
+        tally.stats[STAT_DEALER_UNCONVERGED] += it < 0
     sold_shares = [0.0] * k
     converged = 0.0
     rounds = 0
@@ -214,7 +233,7 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
         tally.liquidated = 0
         for account in (accounts if margin_active else ()):
             account.settle(prices, rule_rows[account.broker], day, deadline_days, tally, add)
-        tally.stats[2] += tally.liquidated
+        tally.stats[STAT_LIQUIDATIONS] += tally.liquidated
         if tally.liquidated == 0:
             converged = 1.0
             break
@@ -223,13 +242,13 @@ def clear(accounts: Sequence[ReferenceAccount], rules: np.ndarray, day: int, dea
             flow[j] -= tally.round_shares[j] * prices[j]
             prices[j], dealer_new, it = price_with_dealers(log_base[j], flow[j], gamma[j], limit[j], model, coef[j],
                                                          adv[j])
-            tally.stats[6] += it < 0
+            tally.stats[STAT_DEALER_UNCONVERGED] += it < 0
             dealer_shares[j] += (dealer_new - dealer_usd[j]) / prices[j]
             dealer_usd[j] = dealer_new
     for j in range(k):
         flow[j] += dealer_usd[j]
-    tally.stats[4] = rounds
-    tally.stats[5] = converged
+    tally.stats[STAT_ROUNDS] = rounds
+    tally.stats[STAT_CONVERGED] = converged
     return ClearingResult(np.array(prices), np.array(sold_shares), np.array(tally.sold_usd),
                           np.array(tally.bought_usd), np.array(dealer_usd), np.array(dealer_shares),
                           np.array(tally.stats))
@@ -239,13 +258,13 @@ def rebalance(accounts: Sequence[ReferenceAccount], index_weights: np.ndarray,
               concentration: float, buy_speed: float, sell_speed: float, band: float, initial_long: float,
               initial_short_equity: float, prices: np.ndarray, max_leverage: float = math.inf,
               rules: np.ndarray | None = None, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Reference of :func:`sim.book.kernels.rebalance` (``rules`` indexed by each account's broker)."""
+    """Reference of :func:`sim.book.daily.rebalance` (``rules`` indexed by each account's broker)."""
     k = len(prices)
     bought, flow = [0.0] * k, [0.0] * k
     p, w = [float(x) for x in prices], [float(x) for x in index_weights]
     add = [0.0] * k if addon is None else [float(x) for x in addon]
     for account in accounts:
-        rule = [0.0] * 5 if rules is None else [float(x) for x in rules[account.broker]]
+        rule = [0.0] * N_RULES if rules is None else [float(x) for x in rules[account.broker]]
         account.rebalance(p, w, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
                           max_leverage, bought, flow, rule, add)
     return np.array(bought), np.array(flow)
@@ -253,7 +272,7 @@ def rebalance(accounts: Sequence[ReferenceAccount], index_weights: np.ndarray,
 
 def end_of_day(accounts: Sequence[ReferenceAccount], rules: np.ndarray, days_per_year: float,
                prices: np.ndarray, addon: np.ndarray | None = None) -> np.ndarray:
-    """Reference of :func:`sim.book.kernels.end_of_day`."""
+    """Reference of :func:`sim.book.daily.end_of_day`."""
     agg = [0.0] * N_AGG
     p = [float(x) for x in prices]
     add = [0.0] * len(p) if addon is None else [float(a) for a in addon]

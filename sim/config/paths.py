@@ -91,9 +91,7 @@ def _index(node: list[Any], part: str, parts: list[str], depth: int, shape: Item
                             field=where, allowed=allowed)
     if int(part) >= n:
         rule = f"must be an item number in [0, {n - 1}]" if n else "a path must name an existing item"
-        full = ".".join(parts)
-        named = f" (in {full})" if full != where else ""
-        raise ScenarioError(f"{where}: {has}{named}; {rule}", field=where, allowed=allowed)
+        raise ScenarioError(f"{where}: {has}; {rule}", field=where, allowed=allowed)
     return int(part)
 
 

@@ -4,15 +4,16 @@
   a multiplier of 5 means $1 of net buying raises market value by $5);
 * square root: dlogP = sign(Q) x coef x sqrt(|Q| / ADV), coef = Y x daily volatility.
 
-``coef`` already includes the depth-thinning factor. Functions are ``register_jitable`` so
-the kernels and the reference evaluate the same formula.
+``coef`` already includes the depth-thinning factor. Functions are :func:`sim.core.jit.jitable`
+(numba's ``register_jitable``, without loading numba on import) so the kernels and the reference
+evaluate the same formula.
 """
 
 from __future__ import annotations
 
 import math
 
-from numba.extending import register_jitable
+from sim.core.jit import jitable
 
 LINEAR = 0
 SQRT = 1
@@ -27,13 +28,13 @@ largest move in a substep is about 0.5), so it changes nothing there.
 """
 
 
-@register_jitable
+@jitable
 def limited(log_move: float) -> float:
     """``log_move`` within +/- :data:`MAX_LOG_MOVE`."""
     return min(max(log_move, -MAX_LOG_MOVE), MAX_LOG_MOVE)
 
 
-@register_jitable
+@jitable
 def log_impact(flow_usd: float, model: int, coef: float, adv_usd: float) -> float:
     """Log-price change caused by a signed net dollar flow (positive = net buying), within the price limit."""
     if model == LINEAR:
@@ -55,7 +56,7 @@ DEALER_TOLERANCE = 1e-13
 DEALER_MAX_ITER = 500
 
 
-@register_jitable
+@jitable
 def dealer_flow(log_move: float, dealer_gamma_usd: float, limit_usd: float) -> float:
     """$ the delta-hedging dealers buy after a log-price move inside a substep.
 
@@ -65,7 +66,7 @@ def dealer_flow(log_move: float, dealer_gamma_usd: float, limit_usd: float) -> f
     return min(max(-dealer_gamma_usd * log_move, -limit_usd), limit_usd)
 
 
-@register_jitable
+@jitable
 def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float, limit_usd: float, model: int,
                        coef: float, adv_usd: float) -> tuple[float, float, int]:
     """Price after ``flow_usd`` when delta-hedging dealers respond inside the substep.

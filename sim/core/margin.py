@@ -2,8 +2,9 @@
 
 Used by the account calculator, the array kernels (through their numba-compiled twins
 below), the plain-Python reference, the per-investor Mesa agents and the tests.
-Every function is plain Python on floats and, through ``register_jitable``, is compiled
-into the numba kernels that call it: the kernel and the reference run the same source.
+Every function is plain Python on floats and, through :func:`sim.core.jit.jitable` (numba's
+``register_jitable``, registered when the first kernel is built: importing this module does not
+load numba), is compiled into the kernels that call it: the kernel and the reference run the same source.
 
 Conventions (all amounts in $, rates as fractions):
 
@@ -21,68 +22,68 @@ The rules' constants (``REG_T_INITIAL``, ``FINRA_MAINTENANCE``...) live in :mod:
 
 from __future__ import annotations
 
-from numba.extending import register_jitable
+from sim.core.jit import jitable
 
 DEFICIT_TOLERANCE = 1e-9
 """Relative slack below which equity is not treated as short of a requirement (rounding)."""
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def short_equity_rate(initial_short: float) -> float:
     """Equity rate of a short requirement quoted with proceeds included (150% -> 0.5)."""
     return initial_short - 1.0
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def equity(cash: float, short_credit: float, long_value: float, short_value: float) -> float:
     """Account equity in $: what the customer would keep after closing every position."""
     return cash + short_credit + long_value - short_value
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def requirement(long_value: float, short_value: float, rate_long: float, rate_short: float) -> float:
     """Equity the rules require, in $: rate_long x long value + rate_short x short value."""
     return rate_long * long_value + rate_short * short_value
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def debit_balance(cash: float) -> float:
     """Money borrowed from the broker, in $ (0 when the cash balance is positive)."""
     return max(-cash, 0.0)
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def free_credit(cash: float) -> float:
     """Free credit balance of the margin account, in $ (0 when money is borrowed)."""
     return max(cash, 0.0)
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def margin_balance(borrowed: float, shares_borrowed_value: float, repaid: float = 0.0) -> float:
     """FINRA margin (debit) balance in $: money borrowed + shares borrowed at market - repaid."""
     return borrowed + shares_borrowed_value - repaid
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def equity_ratio(equity_usd: float, long_value: float, short_value: float = 0.0) -> float:
     """Equity as a fraction of gross market value (0 for an empty account)."""
     gross = long_value + short_value
     return equity_usd / gross if gross > 0.0 else 0.0
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def call_value(debt: float, maintenance: float) -> float:
     """Long market value at which equity equals maintenance: debt / (1 - maintenance), in $."""
     return debt / (1.0 - maintenance)
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def max_drop_before_call(value: float, debt: float, maintenance: float) -> float:
     """Largest fractional fall of a long position's value before a maintenance call."""
     return 1.0 - call_value(debt, maintenance) / value
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def buying_power(equity_usd: float, long_value: float, short_value: float,
                  initial_long: float, initial_short_equity: float, house_required: float = 0.0,
                  house_rate: float = 0.0) -> float:
@@ -100,13 +101,13 @@ def buying_power(equity_usd: float, long_value: float, short_value: float,
     return power
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def in_deficit(equity_usd: float, required: float) -> bool:
     """True when equity is short of the requirement by more than rounding slack."""
     return equity_usd < required - DEFICIT_TOLERANCE * required
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def within_reach(equity_usd: float, required: float, long_value: float, short_value: float, move: float) -> bool:
     """Could the account fall short of maintenance if no price moves by more than ``move`` (a fraction)?
 
@@ -121,7 +122,7 @@ def within_reach(equity_usd: float, required: float, long_value: float, short_va
     return margin_left <= move * exposure + 1e-7 * (exposure + abs(equity_usd))
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def liquidation_fraction(equity_usd: float, target_required: float) -> float:
     """Fraction of every position the broker sells (longs) or buys in (shorts).
 
@@ -134,7 +135,7 @@ def liquidation_fraction(equity_usd: float, target_required: float) -> float:
     return min(max(1.0 - equity_usd / target_required, 0.0), 1.0)
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def settle_account(equity_usd: float, maint_required: float, target_required: float,
                    reserve: float, call_day: int, day: int, deadline_days: int):
     """Decide what happens to one account at marked prices in one clearing round.
@@ -156,7 +157,7 @@ def settle_account(equity_usd: float, maint_required: float, target_required: fl
     return fraction, deposit, new_call_day, issued
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def leverage_trade(equity_usd: float, long_value: float, target_value: float, buy_speed: float,
                    sell_speed: float, band: float, buying_power_usd: float) -> float:
     """Voluntary trade in $ (positive = buy) of a leverage-targeting investor.
@@ -179,7 +180,7 @@ def grown_leverage_target(target_leverage: float, factor: float) -> float:
     return 1.0 + (target_leverage - 1.0) * factor
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def close_out(balance: float, reserve: float) -> tuple[float, float]:
     """A closed-out account's cash balance ($, all positions sold) settled with the broker.
 
@@ -191,13 +192,13 @@ def close_out(balance: float, reserve: float) -> tuple[float, float]:
     return paid, owed - paid
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def daily_interest(cash: float, annual_rate: float, days_per_year: float) -> float:
     """Interest charged for one trading day on the debit balance, in $."""
     return debit_balance(cash) * annual_rate / days_per_year
 
 
-@register_jitable(inline="always")
+@jitable(inline="always")
 def capped_position(equity_usd: float, desired_leverage: float, max_leverage: float) -> float:
     """$ position a lender allows a fund with a leverage cap: clip(desired, 0, cap) x equity.
 

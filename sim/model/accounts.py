@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.book.kernels import AccountArrays
+from sim.book.arrays import AccountArrays
 from sim.config.scenario import Broker, Scenario, ScenarioError
 from sim.core import margin
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.book import kernels, reference
-from sim.book.kernels import AccountArrays, ClearingResult
+from sim.book import clearing, reference, stats
+from sim.book.arrays import AccountArrays, ClearingResult
 from sim.config.scenario import Scenario
 from sim.core import margin
 from sim.model.agents.margin_book import MarginBook
@@ -47,12 +47,12 @@ class KernelBook:
         self.accounts.target_leverage[:] = margin.grown_leverage_target(self.accounts.target_leverage, factor)
 
     def clear(self, *args) -> ClearingResult:
-        """Joint clearing of all brokers (arguments as :func:`sim.book.kernels.clear` after rules)."""
-        return kernels.clear(self.accounts, self.rules, *args)
+        """Joint clearing of all brokers (arguments as :func:`sim.book.clearing.clear` after rules)."""
+        return clearing.clear(self.accounts, self.rules, *args)
 
     def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
         parts = self.model.agents_by_type[MarginBook].map("close_day", prices, days_per_year, addon)
-        return _sum(parts, kernels.N_AGG)
+        return _sum(parts, stats.N_AGG)
 
     def arrays(self) -> AccountArrays:
         return self.accounts
@@ -88,7 +88,7 @@ class AgentBook:
 
     def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
         parts = [reference.end_of_day(group, self.rules, days_per_year, prices, addon) for group in self.by_broker]
-        return _sum(parts, kernels.N_AGG)
+        return _sum(parts, stats.N_AGG)
 
     def arrays(self) -> AccountArrays:
         return reference.arrays_from_accounts(self.investors, self.n_brokers)

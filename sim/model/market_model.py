@@ -10,8 +10,8 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from sim.book import kernels
-from sim.book.kernels import ClearingResult
+from sim.book import arrays, stats
+from sim.book.arrays import ClearingResult
 from sim.config.scenario import Event, Scenario
 from sim.core import margin
 from sim.core.regimes import regime_label
@@ -176,12 +176,12 @@ class MarketModel(mesa.Model):
             market.vol = market.base_vol * event.size
         elif event.kind == "maintenance_raise":
             if event.target == "index":
-                self.rules[:, kernels.RULE_MAINT_LONG] += event.size
-                self.rules[:, kernels.RULE_TARGET_LONG] += event.size
+                self.rules[:, arrays.RULE_MAINT_LONG] += event.size
+                self.rules[:, arrays.RULE_TARGET_LONG] += event.size
             else:
                 self.addon[market.names.index(event.target)] += event.size
         elif event.kind == "rate_shock":
-            self.rules[:, kernels.RULE_RATE] += event.size
+            self.rules[:, arrays.RULE_RATE] += event.size
         elif event.kind == "lending_cut":
             self.initial_long = event.size
             self.max_leverage = 1.0 / event.size
@@ -317,14 +317,14 @@ class MarketModel(mesa.Model):
         """Interest, call reset, realized vol, recording and the cheap invariants."""
         market = self.market
         agg = self.book.close_day(market.prices, self.spec.simulation.days_per_year, self.addon)
-        self.broker_cash += agg[kernels.AGG_INTEREST]
+        self.broker_cash += agg[stats.AGG_INTEREST]
         index_return = market.close_day()
         if self.vol_fund is not None:
             self.vol_fund.observe(math.log1p(index_return))
         row = day_row(self, day, index_return, agg, totals, max_rounds_used)
         if self.value_funds is not None:  # columns only when the scenario has value funds
             row.update(value_fund_columns(self, self.value_funds, day, totals))
-        balance = agg[kernels.AGG_MARGIN_BALANCE]
+        balance = agg[stats.AGG_MARGIN_BALANCE]
         row["regime"] = regime_label(balance - self._prev_margin_debt, index_return)
         self._prev_margin_debt = balance
         self.records.append(row)
@@ -351,11 +351,11 @@ class Quote:
 def _tally(totals: dict[str, float], result: ClearingResult) -> None:
     """Add one clearing's calls, deposits, liquidations, losses and forced flows to the day's totals."""
     st = result.stats
-    totals["margin_calls"] += st[kernels.STAT_CALLS]
-    totals["deposits_usd"] += st[kernels.STAT_DEPOSITS]
-    totals["liquidations"] += st[kernels.STAT_LIQUIDATIONS]
-    totals["broker_losses"] += st[kernels.STAT_LOSSES]
-    totals["clearing_unconverged"] += (1.0 - st[kernels.STAT_CONVERGED]) + st[kernels.STAT_DEALER_UNCONVERGED]
+    totals["margin_calls"] += st[stats.STAT_CALLS]
+    totals["deposits_usd"] += st[stats.STAT_DEPOSITS]
+    totals["liquidations"] += st[stats.STAT_LIQUIDATIONS]
+    totals["broker_losses"] += st[stats.STAT_LOSSES]
+    totals["clearing_unconverged"] += (1.0 - st[stats.STAT_CONVERGED]) + st[stats.STAT_DEALER_UNCONVERGED]
     totals["forced_sales_usd"] += float(result.sold_usd.sum())
     totals["forced_buyins_usd"] += float(result.bought_usd.sum())
     totals["flow_margin_forced_usd"] -= float((result.sold_usd - result.bought_usd).sum())

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.book import kernels
-from sim.book.kernels import ClearingResult
+from sim.book import stats
+from sim.book.arrays import ClearingResult
 from sim.model.agents.leveraged_value_fund import LeveragedValueFunds
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def substep_row(model: MarketModel, day: int, substep: int, orders: dict[str, np
     row["flow_margin_forced_usd"] = -float(forced.sum())
     row["flow_dealer_usd"] += float(result.dealer_usd.sum())
     st = result.stats
-    row.update({"margin_calls": float(st[kernels.STAT_CALLS]), "liquidations": float(st[kernels.STAT_LIQUIDATIONS]),
+    row.update({"margin_calls": float(st[stats.STAT_CALLS]), "liquidations": float(st[stats.STAT_LIQUIDATIONS]),
                 "forced_sales_usd": float(result.sold_usd.sum()), "clearing_rounds": float(result.rounds)})
     return row
 
@@ -43,7 +43,7 @@ def day_row(model: MarketModel, day: int, index_return: float, agg: np.ndarray, 
             max_rounds_used: int) -> dict[str, float | str]:
     """The day's row at the close (before the value funds' close and the regime label).
 
-    ``agg`` holds the book's aggregates at the close (``kernels.AGG_*``), ``totals`` the
+    ``agg`` holds the book's aggregates at the close (``stats.AGG_*``), ``totals`` the
     day's sums over substeps of the :data:`TALLIED` columns.
     """
     market, sim = model.market, model.spec.simulation
@@ -53,20 +53,20 @@ def day_row(model: MarketModel, day: int, index_return: float, agg: np.ndarray, 
         row[f"price_{name}"] = float(price)
     for name, value in zip(market.names, market.fundamentals, strict=True):
         row[f"fundamental_{name}"] = float(value)
-    balance = agg[kernels.AGG_MARGIN_BALANCE]
-    free = agg[kernels.AGG_FREE_CREDIT]
-    equity = agg[kernels.AGG_EQUITY]
+    balance = agg[stats.AGG_MARGIN_BALANCE]
+    free = agg[stats.AGG_FREE_CREDIT]
+    equity = agg[stats.AGG_EQUITY]
     row.update({
         "margin_debt": balance,
-        "cash_debit": agg[kernels.AGG_DEBIT],
-        "short_market_value": agg[kernels.AGG_SHORT_VALUE],
+        "cash_debit": agg[stats.AGG_DEBIT],
+        "short_market_value": agg[stats.AGG_SHORT_VALUE],
         "free_credit": free,
         "net_credit_balance": free - balance,
-        "margin_long_value": agg[kernels.AGG_LONG_VALUE],
+        "margin_long_value": agg[stats.AGG_LONG_VALUE],
         "margin_equity": equity,
-        "margin_leverage": agg[kernels.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
-        "open_calls": agg[kernels.AGG_OPEN_CALLS],
-        "interest_usd": agg[kernels.AGG_INTEREST],
+        "margin_leverage": agg[stats.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
+        "open_calls": agg[stats.AGG_OPEN_CALLS],
+        "interest_usd": agg[stats.AGG_INTEREST],
         "realized_vol": market.realized_vol,
         "clearing_rounds": max_rounds_used,
         "dealer_gex_usd": model.gex(prices, day + (sim.substeps - 1) / sim.substeps),  # as last hedged

@@ -10,7 +10,7 @@ import pytest
 
 from sim.apps import bench
 from sim.apps.cli import main
-from sim.book import kernels
+from sim.book import clearing
 
 
 def test_bench_quick_writes_well_formed_json_and_table(tmp_path, capsys):
@@ -32,13 +32,13 @@ def test_bench_quick_writes_well_formed_json_and_table(tmp_path, capsys):
 
 
 def test_bench_refuses_to_time_a_kernel_that_disagrees(monkeypatch):
-    real = kernels.clear
+    real = clearing.clear
 
     def wrong(*args, **kwargs):
         out = real(*args, **kwargs)
         out.prices *= 1.0 + 1e-6
         return out
 
-    monkeypatch.setattr(kernels, "clear", wrong)
+    monkeypatch.setattr(clearing, "clear", wrong)
     with pytest.raises(bench.BenchmarkMismatch, match="differs"):
         bench.clearing_pass(1000, 1, mesa_max=1000, rng=np.random.default_rng(0))

@@ -191,19 +191,11 @@ def test_help_and_version_load_no_heavy_package():
                                 "        build_parser().parse_args(a)") == []
 
 
-@pytest.mark.xfail(reason="sim.core.margin imports numba when loaded (its registration is being made lazy in "
-                          "another branch); show, scenarios, account and balance all load it", strict=False)
 @pytest.mark.parametrize("args", [["scenarios"], ["show", "baseline"], ["account", "--value", "9", "--debt", "1"],
                                   ["balance", "--borrowed", "9"]], ids=" ".join)
 def test_quick_commands_load_no_heavy_package(args):
     assert _heavy_modules_after("from sim.apps.cli import main\n"
                                 f"with contextlib.redirect_stdout(io.StringIO()): main({args!r})") == []
-
-
-def test_module_entry_points_delegate_to_the_cli():
-    for module, command in (("sim.apps.bench", "bench"), ("sim.apps.dashboard.timing", "dashboard-timing")):
-        res = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True)
-        assert res.returncode == 0 and f"usage: marginsim {command}" in res.stdout
 
 
 def test_dashboard_timing_checks_its_inputs_and_writes_json(tmp_path, capsys):

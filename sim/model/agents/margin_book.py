@@ -5,8 +5,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.book import kernels
-from sim.book.kernels import AccountArrays
+from sim.book import daily
+from sim.book.arrays import AccountArrays
 
 
 class MarginBook(mesa.Agent):
@@ -14,7 +14,7 @@ class MarginBook(mesa.Agent):
 
     Voluntary leverage targeting and the daily close (interest, call reset, FINRA
     aggregates) run per broker; margin calls are cleared jointly across brokers by
-    :func:`sim.book.kernels.clear`, because forced sales at one broker move prices for all.
+    :func:`sim.book.clearing.clear`, because forced sales at one broker move prices for all.
     """
 
     def __init__(self, model: mesa.Model, broker: int, name: str, accounts: AccountArrays,
@@ -34,9 +34,9 @@ class MarginBook(mesa.Agent):
                   max_leverage: float, addon: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Voluntary leverage targeting of this broker's accounts within Reg T's and the house's
         buying power: (bought shares, $ flow)."""
-        return kernels.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
-                                 initial_short_equity, prices, max_leverage, self.rules, addon)
+        return daily.rebalance(self.accounts, weights, concentration, buy_speed, sell_speed, band, initial_long,
+                               initial_short_equity, prices, max_leverage, self.rules, addon)
 
     def close_day(self, prices: np.ndarray, days_per_year: float, addon: np.ndarray) -> np.ndarray:
         """Interest, call reset and this broker's FINRA aggregates (AGG_* vector)."""
-        return kernels.end_of_day(self.accounts, self.rules, days_per_year, prices, addon)
+        return daily.end_of_day(self.accounts, self.rules, days_per_year, prices, addon)
