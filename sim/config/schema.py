@@ -305,12 +305,6 @@ _LATER_FIELDS: dict[tuple[str, ...], Any] = {
 }
 """Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
 
-_LATER_FIELDS: dict[tuple[str, ...], Any] = {
-    ("channels", "value_funds"): True,
-    ("value_funds",): dataclasses.asdict(ValueFunds()),
-}
-"""Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
-
 SECTIONS: dict[str, type] = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
                              "channels": Channels, "letf": Letf, "dealers": Dealers, "vol_control": VolControl,
                              "liquidity": Liquidity, "margin": Margin, "value_funds": ValueFunds}
