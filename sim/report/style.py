@@ -1,12 +1,16 @@
-"""One figure style for every plot: colour-blind-safe palette (Okabe-Ito), labelled units; atomic saving."""
+"""One figure style for every plot: colour-blind-safe palette (Okabe-Ito), labelled units; atomic saving.
+
+Importing this module does not choose a matplotlib backend: a notebook keeps its inline backend and
+shows its figures. The command line (:func:`sim.apps.cli.program.main`) selects the non-interactive
+``Agg`` backend for itself; files are written identically under any backend (``savefig`` renders
+with Agg for png and the vector backends for svg/pdf).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 

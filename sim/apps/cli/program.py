@@ -67,6 +67,7 @@ def _is_invariant(exc: BaseException) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run ``marginsim`` with ``argv`` (default: the process's arguments); return the exit code."""
     prog = "marginsim"
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files, never to a window (matplotlib is loaded lazily)
     try:
         args = build_parser().parse_args(argv)
         prog = f"marginsim {args.command}"
