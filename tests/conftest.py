@@ -11,6 +11,8 @@ from hypothesis import settings
 from sim.book.arrays import AccountArrays
 from sim.config import scenario as scenario_mod
 
+os.environ.setdefault("MPLBACKEND", "Agg")  # tests never open windows; notebooks clear it for their kernels
+
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
