@@ -153,7 +153,7 @@ EVENT_SIZES: dict[str, tuple[float, float, str]] = {
 
 @dataclass
 class Event:
-    """A scheduled event on one day: see ``EVENT_SIZES`` for what ``size`` means per kind.
+    """A scheduled event on one day; what ``size`` means depends on ``kind`` (``EVENT_SIZES``).
 
     ``target``: 'index' (every asset; index gaps scale with beta), an asset name, or for
     ``maintenance_raise`` 'index' = all names, an asset = concentrated positions in it; for
@@ -162,7 +162,7 @@ class Event:
     day: int = _field(0, lo=0, hi=100_000, unit="trading day (0-based)")
     kind: str = _field("price_gap", choices=tuple(EVENT_SIZES))
     target: str = _field("index", doc="'index', 'all' or an asset name")
-    size: float = _field(-0.10, lo=-0.999999, hi=20.0, doc="see EVENT_SIZES")
+    size: float = _field(-0.10, lo=-0.999999, hi=20.0, doc="its meaning and range depend on kind (EVENT_SIZES)")
 
 
 @dataclass

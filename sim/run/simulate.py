@@ -55,7 +55,7 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         The margin book as numba arrays, or one Mesa agent per investor (the reference).
     progress : bool or callable
         True: a tqdm bar of days on stderr. A callable is called as ``progress(done, total)``
-        after each day.
+        before the first day and after each day.
     check_every_day : bool
         Check the accounting invariants after every day, not only at the end.
     record_intraday : bool
@@ -111,7 +111,10 @@ def _run_days(model: MarketModel, spec: Scenario, progress: bool | Callable[[int
         for _ in tqdm(range(total), desc=spec.meta.name, unit="day", leave=False):
             model.step()
         return
+    report = progress if callable(progress) else None
+    if report is not None:
+        report(0, total)
     for done in range(1, total + 1):
         model.step()
-        if callable(progress):
-            progress(done, total)
+        if report is not None:
+            report(done, total)
