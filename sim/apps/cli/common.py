@@ -78,8 +78,7 @@ def integer(lo: int, hi: int):
 
 # ----------------------------------------------------------------------------- common options
 def add_scenario(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", metavar="SCENARIO",
-                   help="a built-in scenario's name (`marginsim scenarios` lists them) or a .toml file")
+    p.add_argument("scenario", help="a built-in scenario's name (`marginsim scenarios` lists them) or a .toml file")
 
 
 def add_seed(p: argparse.ArgumentParser) -> None:

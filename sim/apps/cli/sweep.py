@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         marginsim sweep experiments/sobol.toml --workers 8 --out results/experiments/sobol
         marginsim sweep experiments/channel-ablation.toml --scheduler tcp://127.0.0.1:8786
         marginsim sweep experiments/channel-ablation.toml --values scenario=baseline,gfc-2007 --serial""")
-    sw.add_argument("experiment", metavar="EXPERIMENT", help="the experiment's .toml file (see experiments/)")
+    sw.add_argument("experiment", help="the experiment's .toml file (see experiments/)")
     sw.add_argument("--workers", type=integer(1, 1024), metavar="N", help="processes in the local pool, 1 to 1024 "
                     "(default: the CPU count)")
     sw.add_argument("--scheduler", metavar="ADDRESS",
