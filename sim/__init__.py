@@ -14,29 +14,35 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _API = {
-    "Scenario": "sim.config.scenario",
-    "ScenarioError": "sim.config.scenario",
-    "load": "sim.config.scenario",
-    "SimulationResult": "sim.run.results",
-    "simulate": "sim.run.simulate",
-    "simulate_params": "sim.run.params",
+    "Scenario": ("sim.config.scenario", "Scenario"),
+    "ScenarioError": ("sim.config.scenario", "ScenarioError"),
+    "load": ("sim.config.scenario", "load"),
+    "scenarios": ("sim.config.scenario", "scenarios"),
+    "SimulationResult": ("sim.run.results", "SimulationResult"),
+    "simulate": ("sim.run.simulate", "simulate"),
+    "simulate_params": ("sim.run.params", "simulate_params"),
+    "plot": ("sim.report.figures", "plot_result"),
 }
+"""Public name -> (module, name there). ``plot`` is how ``SimulationResult.plot`` reaches the report
+layer: the package root is the API facade, above the layers."""
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "simulate", "simulate_params"]
+__all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "plot", "scenarios", "simulate",
+           "simulate_params"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.config.scenario import Scenario, ScenarioError, load
+    from sim.config.scenario import Scenario, ScenarioError, load, scenarios
+    from sim.report.figures import plot_result as plot
     from sim.run.params import simulate_params
     from sim.run.results import SimulationResult
     from sim.run.simulate import simulate
 
 
 def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
+    target = _API.get(name)
+    if target is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-
-    value = getattr(importlib.import_module(module), name)
+    module, attr = target
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,28 @@ class Sizes:
 FULL = Sizes(baseline_days=5040, accounts=20_000, seeds=(1, 2, 3, 4, 5), tfg_days=20_000, tfg_seeds=(1, 2, 3),
              burn_in=250)
 QUICK = Sizes(baseline_days=1260, accounts=2_000, seeds=(1,), tfg_days=3_000, tfg_seeds=(1,), burn_in=100)
+
+
+def n_runs(sizes: Sizes) -> int:
+    """Simulations :func:`validate` makes: each baseline seed, the baseline with every channel off, TFG's sweep."""
+    return len(sizes.seeds) + 1 + len(TFG_LEVERAGE) * len(sizes.tfg_seeds)
+
+
+Tick = Callable[[], None]
+"""Called once after each simulation (counts them for ``on_progress``)."""
+
+
+def _ticker(total: int, on_progress: Callable[[int, int], None] | None) -> Tick:
+    done = 0
+    if on_progress is not None:
+        on_progress(0, total)
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+    return tick
 
 
 @dataclass(frozen=True)
@@ -111,20 +134,22 @@ def baseline_spec(sizes: Sizes, channels_on: bool = True) -> Scenario:
     return load(BASELINE, overrides)
 
 
-def run_returns(spec: Scenario, seed: int, burn_in: int) -> tuple[np.ndarray, pd.DataFrame]:
+def run_returns(spec: Scenario, seed: int, burn_in: int, tick: Tick | None = None) -> tuple[np.ndarray, pd.DataFrame]:
     """Daily log returns of the index after ``burn_in`` days, and the whole daily series."""
     ts = simulate(spec, seed).timeseries
+    if tick is not None:
+        tick()
     return np.log1p(ts["index_return"].to_numpy()[burn_in:]), ts
 
 
-def tfg_sweep(sizes: Sizes) -> list[dict]:
+def tfg_sweep(sizes: Sizes, tick: Tick | None = None) -> list[dict]:
     """Excess kurtosis and Hill index of TFG's model for each lambda_max (mean and range over seeds)."""
     rows = []
     for lam in TFG_LEVERAGE:
         spec = load(TFG, [f"value_funds.max_leverage={lam}", f"simulation.days={sizes.tfg_days}"])
         stats = []
         for seed in sizes.tfg_seeds:
-            r, ts = run_returns(spec, seed, sizes.burn_in)
+            r, ts = run_returns(spec, seed, sizes.burn_in, tick)
             stats.append({"excess_kurtosis": sf.excess_kurtosis(r), "hill_index": sf.hill_index(r),
                           "acf_abs_r_1": float(sf.acf(np.abs(r), 1)[0]),
                           "failures": float(ts["value_funds_failed"].iloc[-1])})
@@ -211,21 +236,37 @@ def _with_abs(row: dict[str, float]) -> dict[str, float]:
     return {**row, "abs_acf_r_1": abs(row["acf_r_1"])}
 
 
-def validate(sizes: Sizes = FULL) -> dict:
-    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table)."""
+def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table).
+
+    Parameters
+    ----------
+    sizes : Sizes
+        :data:`FULL` (the comparison) or :data:`QUICK` (a smoke test at small sizes, expected
+        to miss some targets).
+    on_progress : callable, optional
+        Called as ``on_progress(done, total)`` at the start and after each of the
+        :func:`n_runs` simulations.
+
+    Returns
+    -------
+    dict
+        What :mod:`sim.report.validation` writes; ``mode`` is 'quick' or 'full'.
+    """
     start = time.perf_counter()
+    tick = _ticker(n_runs(sizes), on_progress)
     real = sp500_returns()
     real_facts = sf.stylized_facts(real.to_numpy())
     spec = baseline_spec(sizes)
     sim_facts, sim_rows, first_ts, first_r = [], [], None, None
     for seed in sizes.seeds:
-        r, ts = run_returns(spec, seed, sizes.burn_in)
+        r, ts = run_returns(spec, seed, sizes.burn_in, tick)
         facts = sf.stylized_facts(r)
         sim_facts.append(facts)
         sim_rows.append(_with_abs(facts.row()))
         if first_ts is None:
             first_ts, first_r = ts, r
-    off_r, _ = run_returns(baseline_spec(sizes, channels_on=False), sizes.seeds[0], sizes.burn_in)
+    off_r, _ = run_returns(baseline_spec(sizes, channels_on=False), sizes.seeds[0], sizes.burn_in, tick)
     off_facts = sf.stylized_facts(off_r)
     median = _median_row(sim_rows)
     targets = [{"key": t.key, "label": t.label, "range": t.text(), "real": _with_abs(real_facts.row())[t.key],
@@ -255,7 +296,7 @@ def validate(sizes: Sizes = FULL) -> dict:
                          "channels_off": distribution(off_r)},
         "margin_debt": margin_debt_comparison(first_ts.iloc[sizes.burn_in:], real),
         "tfg": {"scenario": TFG, "days": sizes.tfg_days, "seeds": list(sizes.tfg_seeds),
-                "rows": tfg_sweep(sizes)},
+                "rows": tfg_sweep(sizes, tick)},
         "seconds": time.perf_counter() - start,
     }
 

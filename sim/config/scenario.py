@@ -20,6 +20,7 @@ which was used: ``'built-in baseline'`` or the file's absolute path (it is not h
 from __future__ import annotations
 
 import copy
+import datetime
 from os import PathLike
 from typing import Any
 
@@ -40,7 +41,7 @@ from sim.config.schema import ValueFunds as ValueFunds
 
 __all__ = ["EVENT_SIZES", "Broker", "Dealers", "Event", "OptionSeries", "Scenario", "ScenarioError", "ValueFunds",
            "apply_value", "builtin_names", "coerce", "from_dict", "load", "merge", "parse_override", "read_toml",
-           "resolve"]
+           "resolve", "scenarios"]
 
 
 # ---------------------------------------------------------------------------- validation
@@ -75,6 +76,9 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError("scenario: must be a table of sections", field="scenario", allowed="a table")
     check_keys(data, SHAPE.fields, "", what="section", error=ScenarioError)
+    meta = data.get("meta")
+    if isinstance(meta, dict) and type(meta.get("start_date")) is datetime.date:  # a TOML date, unquoted
+        data = {**data, "meta": {**meta, "start_date": meta["start_date"].isoformat()}}
     kwargs: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
         if name in data:
@@ -83,6 +87,7 @@ def from_dict(data: dict[str, Any]) -> Scenario:
         if name in data:
             kwargs[name] = _build_list(name, data[name])
     scenario = Scenario(**kwargs)
+    _check_start_date(scenario.meta.start_date)
     _check_market(scenario)
     _check_margin(scenario)
     _check_brokers(scenario)
@@ -95,6 +100,22 @@ def _fail(name: str, shown: str | None, message: str, allowed: str | None = None
     """``name = shown: message`` (or ``name: message``), with ``field=name``."""
     head = name if shown is None else f"{name} = {shown}"
     return ScenarioError(f"{head}: {message}", field=name, allowed=allowed)
+
+
+FIRST_START, LAST_START = datetime.date(1960, 1, 1), datetime.date(2100, 12, 31)
+"""The range of ``meta.start_date`` (whether it is an NYSE trading day is checked when the dates are made)."""
+
+
+def _check_start_date(text: str) -> None:
+    if not text:
+        return
+    allowed = f"'' or a date YYYY-MM-DD from {FIRST_START} to {LAST_START}"
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or len(text) != 10 or not FIRST_START <= day <= LAST_START:
+        raise _fail("meta.start_date", repr(text), f"must be {allowed}", allowed)
 
 
 def _check_market(s: Scenario) -> None:
@@ -207,6 +228,20 @@ def _check_underlyings(s: Scenario) -> None:
 def read_toml(name_or_path: str | PathLike[str]) -> dict[str, Any]:
     """The raw dict of a built-in name or a ``.toml`` path, ``meta.extends`` merged in (not validated)."""
     return read_scenario(name_or_path)[0]
+
+
+def scenarios() -> dict[str, str]:
+    """The built-in scenarios, each name with its one-line description (``meta.description``).
+
+    Read from the files without building them (fast); ``load(name)`` gives the scenario itself.
+
+    Examples
+    --------
+    >>> import sim
+    >>> sim.scenarios()["baseline"]  # doctest: +ELLIPSIS
+    'Calm year, moderate leverage ...'
+    """
+    return {name: str(read_toml(name).get("meta", {}).get("description", "")) for name in builtin_names()}
 
 
 def apply_value(data: dict[str, Any], path: str | list[str], value: Any, op: str = "set") -> None:

@@ -38,6 +38,8 @@ class Meta:
     description: str = _field("", doc="what the scenario represents and where its numbers come from")
     extends: str = _field("", doc="scenario this one starts from (its tables are merged in): a built-in name or "
                                   "a .toml path relative to this file")
+    start_date: str = _field("", doc="date of day 0, an NYSE trading day (YYYY-MM-DD): the time series gets a "
+                                     "'date' column of NYSE trading days; '' = no dates")
 
 
 @dataclass
@@ -151,7 +153,7 @@ EVENT_SIZES: dict[str, tuple[float, float, str]] = {
 
 @dataclass
 class Event:
-    """A scheduled event on one day: see ``EVENT_SIZES`` for what ``size`` means per kind.
+    """A scheduled event on one day; what ``size`` means depends on ``kind`` (``EVENT_SIZES``).
 
     ``target``: 'index' (every asset; index gaps scale with beta), an asset name, or for
     ``maintenance_raise`` 'index' = all names, an asset = concentrated positions in it; for
@@ -160,7 +162,7 @@ class Event:
     day: int = _field(0, lo=0, hi=100_000, unit="trading day (0-based)")
     kind: str = _field("price_gap", choices=tuple(EVENT_SIZES))
     target: str = _field("index", doc="'index', 'all' or an asset name")
-    size: float = _field(-0.10, lo=-0.999999, hi=20.0, doc="see EVENT_SIZES")
+    size: float = _field(-0.10, lo=-0.999999, hi=20.0, doc="its meaning and range depend on kind (EVENT_SIZES)")
 
 
 @dataclass
@@ -281,10 +283,13 @@ class Scenario:
     def n_assets(self) -> int:
         return len(self.market.assets)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
         """The resolved scenario; fields added after 0.1.0 appear only when they differ from
-        their defaults, so a scenario that does not use them keeps its hash and outputs."""
+        their defaults, so a scenario that does not use them keeps its hash and outputs.
+        ``full=True`` keeps every field (what ``marginsim show`` prints)."""
         out = dataclasses.asdict(self)
+        if full:
+            return out
         for path, default in _LATER_FIELDS.items():
             node = out
             for part in path[:-1]:
@@ -300,6 +305,7 @@ class Scenario:
 
 
 _LATER_FIELDS: dict[tuple[str, ...], Any] = {
+    ("meta", "start_date"): "",
     ("channels", "value_funds"): True,
     ("value_funds",): dataclasses.asdict(ValueFunds()),
 }

@@ -7,8 +7,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sim.report import style
+from sim.run.results import SimulationResult
 
 BN = 1e9
 CHANNEL_FLOWS = [("flow_margin_forced_usd", "margin: forced", "vermillion"),
@@ -33,7 +35,35 @@ def stack_channel_flows(ax, x: np.ndarray, flows_usd: dict[str, np.ndarray], wid
 
 
 def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
-    """Four panels: prices vs fundamentals, FINRA aggregates, forced trading, calls and vol."""
+    """Write :func:`overview_figure` to ``path`` (PNG, atomically); returns the path."""
+    return style.savefig(overview_figure(ts, summary), path)
+
+
+def plot_result(result: SimulationResult) -> Figure:
+    """The run overview of ``result`` as a matplotlib Figure (what ``result.plot()`` returns).
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A run from :func:`sim.simulate`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four panels (see :func:`overview_figure`). It is not left open in pyplot, so a notebook
+        shows it once, as the cell's value; elsewhere save it (``fig.savefig("overview.png")``).
+    """
+    fig = overview_figure(result.timeseries, result.summary)
+    plt.close(fig)  # pyplot forgets it; the Figure itself stays whole (Jupyter would otherwise show it twice)
+    return fig
+
+
+def overview_figure(ts: pd.DataFrame, summary: dict) -> Figure:
+    """Four panels: prices vs fundamentals, FINRA aggregates, forced trading, calls and vol.
+
+    The x axis is the trading day number; the title gives the first and last dates when the
+    run has them (``meta.start_date``).
+    """
     style.apply()
     sc = summary["scenario"]
     names, weights = sc["market"]["assets"], sc["market"]["weights"]
@@ -80,6 +110,7 @@ def plot_overview(ts: pd.DataFrame, summary: dict, path: str | Path) -> Path:
     ax.legend(h1 + h2, l1 + l2, loc="upper left")
 
     m = summary["metrics"]
-    fig.suptitle(f"{summary['scenario_name']}: seed {summary['seed']}, max drawdown {m['max_drawdown']:.1%}, "
+    dates = f" ({ts['date'].iloc[0]:%Y-%m-%d} to {ts['date'].iloc[-1]:%Y-%m-%d})" if "date" in ts else ""
+    fig.suptitle(f"{summary['scenario_name']}{dates}: seed {summary['seed']}, max drawdown {m['max_drawdown']:.1%}, "
                  f"forced sales ${m['forced_sales_usd'] / BN:,.1f} bn", fontsize=11)
-    return style.savefig(fig, path)
+    return fig

@@ -4,7 +4,9 @@ A parameter addresses a scenario field by the same dotted path as a scenario ove
 (``margin.leverage_mean``, ``events.0.size``, ``brokers.1.house_maintenance``); ``*`` in place
 of a list index means every item (``letf_funds.*.aum_usd``). ``simulate_params(params, seed)``
 is the contract EMA Workbench, black-it and SALib expect: a dict of parameter values and a seed
-in, a dict of scalar metrics and daily arrays out.
+in, a dict of scalar metrics (top level) and daily arrays (under ``"series"``) out. The two never
+collide: ``out["forced_sales_usd"]`` is the run's total, ``out["series"]["forced_sales_usd"]``
+the daily values.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ DEFAULT_SERIES = ("index_level", "index_return", "margin_debt", "forced_sales_us
                   "letf_aum_usd", "vol_control_exposure")
 """Daily columns ``simulate_params`` returns as arrays unless told otherwise."""
 SERIES = Field(list[str], doc="daily columns returned as arrays")
+SERIES_KEY = "series"
+"""The key of ``simulate_params``' daily arrays (no summary metric has this name)."""
 
 
 def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -68,10 +72,17 @@ def simulate_params(params: dict[str, Any], seed: int, *,
     Returns
     -------
     dict
-        Every summary metric as a flat scalar (``max_drawdown``, ``forced_sales_usd``,
-        ``channel_flows.letf.sold_usd``, ...) and each column in ``series`` as a numpy array, one
-        value per trading day. A pure function of (params, seed, scenario): EMA Workbench, black-it
-        and SALib can call it directly.
+        Every summary metric as a flat scalar at the top level (``out["max_drawdown"]``,
+        ``out["forced_sales_usd"]`` (the total), ``out["channel_flows.letf.sold_usd"]``, ...;
+        None becomes NaN) and, under ``out["series"]``, a dict of each column in ``series`` as a
+        numpy array with one value per trading day (``out["series"]["index_level"]``). A pure
+        function of (params, seed, scenario), so EMA Workbench, black-it and SALib can wrap it
+        directly.
+
+    Examples
+    --------
+    >>> out = simulate_params({"margin.leverage_mean": 1.8}, seed=7)  # doctest: +SKIP
+    >>> out["max_drawdown"], out["forced_sales_usd"], out["series"]["index_level"][:5]  # doctest: +SKIP
 
     Raises
     ------
@@ -88,6 +99,5 @@ def simulate_params(params: dict[str, Any], seed: int, *,
                             field="series", allowed=", ".join(allowed))
     result = simulate(spec, seed)
     out: dict[str, Any] = flat_metrics(result.summary["metrics"])
-    for column in series:
-        out[column] = result.timeseries[column].to_numpy()
+    out[SERIES_KEY] = {column: result.timeseries[column].to_numpy() for column in series}
     return out

@@ -12,11 +12,15 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+import sim
 from sim.core.files import atomic_write, write_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,17 @@ class SimulationResult:
 
     def __repr__(self) -> str:
         s = self.summary
+        ts = self.timeseries
+        dates = f" ({ts['date'].iloc[0]:%Y-%m-%d} to {ts['date'].iloc[-1]:%Y-%m-%d})" if "date" in ts else ""
         extra = f", intraday={len(self.intraday)} rows" if self.intraday is not None else ""
         return (f"SimulationResult({s['scenario_name']!r}, seed={s['seed']}, hash={s['scenario_hash']}, "
-                f"mode={s['mode']!r}, {len(self.timeseries)} days{extra}; {self.metrics!r})")
+                f"mode={s['mode']!r}, {len(ts)} days{dates}{extra}; {self.metrics!r})")
+
+    def plot(self) -> Figure:
+        """The run overview (index and fundamentals, FINRA aggregates, selling by channel, calls
+        and volatility) as a matplotlib Figure: a notebook shows it as the cell's value, and
+        ``result.plot().savefig("overview.png")`` writes it."""
+        return sim.plot(self)  # drawn by sim.report (through the package's API: the run layer draws nothing)
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
         """Write ``timeseries.parquet`` (and ``intraday.parquet``) and ``summary.json`` atomically."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from os import PathLike
 from typing import Any
 
@@ -14,6 +15,7 @@ from sim.config.scenario import Scenario, ScenarioError, coerce
 from sim.config.schema import SEED
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
+from sim.run.dates import trading_days
 from sim.run.metrics import summarize
 from sim.run.results import SimulationResult
 
@@ -36,27 +38,55 @@ def check_seed(seed: Any) -> int:
 
 
 def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
-             progress: bool = False, check_every_day: bool = False,
+             progress: bool | Callable[[int, int], None] = False, check_every_day: bool = False,
              record_intraday: bool = False) -> SimulationResult:
-    """Run ``scenario`` (a Scenario, a built-in name, a ``.toml`` path or Path, or a dict) with ``seed``.
+    """Run ``scenario`` with ``seed``: the daily series and the summary.
 
     The result is a pure function of (scenario, seed): the same inputs give bit-identical
-    output in either ``mode``. ``record_intraday`` also keeps one row per substep (prices,
-    each channel's flow, calls and forced sales) in ``result.intraday``.
+    output in either ``mode``.
+
+    Parameters
+    ----------
+    scenario : Scenario, str, os.PathLike or dict
+        A Scenario, a built-in name (see :func:`sim.scenarios`), a ``.toml`` path or a raw dict.
+    seed : int
+        In [0, 2^63 - 1].
+    mode : {'kernel', 'agents'}
+        The margin book as numba arrays, or one Mesa agent per investor (the reference).
+    progress : bool or callable
+        True: a tqdm bar of days on stderr. A callable is called as ``progress(done, total)``
+        before the first day and after each day.
+    check_every_day : bool
+        Check the accounting invariants after every day, not only at the end.
+    record_intraday : bool
+        Also keep one row per substep (prices, each channel's flow, calls and forced sales) in
+        ``result.intraday``.
+
+    Returns
+    -------
+    SimulationResult
+        ``timeseries`` has one row per trading day with its number ``day`` (0, 1, ...) and, when
+        the scenario has ``meta.start_date``, its NYSE trading ``date`` (no ``date`` column
+        otherwise).
+
+    Raises
+    ------
+    ScenarioError
+        A bad scenario, seed or mode, or a start date that is not an NYSE trading day, before
+        anything runs.
     """
     spec = coerce(scenario)
     check_seed(seed)
     check(mode, MODE, "mode", error=ScenarioError)
+    dates = trading_days(spec.meta.start_date, spec.simulation.days) if spec.meta.start_date else None
     model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day,
                         record_intraday=record_intraday)
-    days = range(spec.simulation.days)
-    if progress:
-        days = tqdm(days, desc=spec.meta.name, unit="day", leave=False)
-    for _ in days:
-        model.step()
+    _run_days(model, spec, progress)
     check_conservation(model)
     ts = pd.DataFrame.from_records(model.records)
     ts["day"] = ts["day"].astype("int64")
+    if dates is not None:
+        ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
     summary = {
         "version": __version__,
         "seed": seed,
@@ -72,3 +102,19 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         intraday = pd.DataFrame.from_records(model.intraday_records)
         intraday.attrs.update(ts.attrs)
     return SimulationResult(ts, summary, intraday)
+
+
+def _run_days(model: MarketModel, spec: Scenario, progress: bool | Callable[[int, int], None]) -> None:
+    """Step ``model`` through the scenario's days, reporting progress as asked."""
+    total = spec.simulation.days
+    if progress is True:
+        for _ in tqdm(range(total), desc=spec.meta.name, unit="day", leave=False):
+            model.step()
+        return
+    report = progress if callable(progress) else None
+    if report is not None:
+        report(0, total)
+    for done in range(1, total + 1):
+        model.step()
+        if report is not None:
+            report(done, total)

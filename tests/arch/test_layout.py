@@ -25,7 +25,8 @@ LONG_FUNCTIONS: dict[str, str] = {}
 # (sim.sweep.dask_executor is the module that wraps distributed.)
 # sim/core/jit.py imports numba when the first kernel is built, so that the formulas (and the
 # command line's calculator) load without it.
-LAZY_MODULES = {"sim/core/jit.py": ("numba",)}
+# sim/run/dates.py imports exchange_calendars (0.6 s) only for a scenario with a start date.
+LAZY_MODULES = {"sim/core/jit.py": ("numba",), "sim/run/dates.py": ("exchange_calendars",)}
 OPTIONAL_EXTRAS = ("distributed", "dask", "SALib", "solara", "mesa.visualization", "playwright", "psutil",
                    "sim.sweep.dask_executor")
 

@@ -107,7 +107,7 @@ def test_every_builtin_scenario_runs_end_to_end_with_invariants(name):
     result = sim.simulate(spec, seed=1, check_every_day=True)   # shares and cash conserved every day
     ts, m = result.timeseries, result.summary["metrics"]
     assert len(ts) == spec.simulation.days and ts["day"].tolist() == list(range(spec.simulation.days))
-    numbers = ts.drop(columns=["regime", "margin_leverage"])
+    numbers = ts.drop(columns=["regime", "margin_leverage", "date"], errors="ignore")
     assert np.isfinite(numbers.to_numpy(dtype=float)).all()
     assert (ts["index_level"] > 0).all() and (ts["margin_debt"] >= 0).all()
     assert np.allclose(ts["net_credit_balance"], ts["free_credit"] - ts["margin_debt"], rtol=1e-12, atol=1.0)

@@ -28,3 +28,31 @@ def test_repr_is_one_short_line():
     text = repr(result)
     assert "\n" not in text and len(text) < 300
     assert text.startswith("SimulationResult(") and "seed=1" in text and result.scenario_hash in text
+
+
+def test_repr_of_a_dated_run_gives_its_dates_and_printing_stays_short(capsys):
+    result = sim.simulate(sim.load("volmageddon-2018", ["margin.accounts=500"]), seed=1)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 300 and "63 days (2018-01-31 to 2018-05-01)" in text
+    print(result)
+    assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_plot_returns_the_overview_figure():
+    from matplotlib.figure import Figure
+
+    result = sim.simulate(small_scenario(simulation={"days": 25}), seed=1)
+    fig = result.plot()
+    assert isinstance(fig, Figure) and len(fig.axes) == 5  # four panels and the volatility axis
+    assert fig.axes[0].get_title() == "Index price and fundamental value"
+    assert sim.plot is sim.report.figures.plot_result
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_scenarios_lists_every_builtin_with_its_description():
+    listed = sim.scenarios()
+    assert list(listed) == sim.config.scenario.builtin_names()
+    assert listed["baseline"] == sim.load("baseline").meta.description
+    assert all(len(text) > 20 for text in listed.values())

@@ -380,8 +380,8 @@ def test_simulate_params_is_simulate_with_the_fields_set():
     ref = sim.simulate(spec, 5)
     assert out["max_drawdown"] == ref.summary["metrics"]["max_drawdown"]
     assert out["channel_flows.letf.sold_usd"] == ref.summary["metrics"]["channel_flows"]["letf"]["sold_usd"]
-    assert isinstance(out["index_level"], np.ndarray) and len(out["index_level"]) == 30
-    np.testing.assert_array_equal(out["index_level"], ref.timeseries["index_level"].to_numpy())
+    assert isinstance(out["series"]["index_level"], np.ndarray) and len(out["series"]["index_level"]) == 30
+    np.testing.assert_array_equal(out["series"]["index_level"], ref.timeseries["index_level"].to_numpy())
     assert ref.timeseries["letf_aum_usd"].iloc[0] == pytest.approx(6e9, rel=0.05)
     with pytest.raises(sim.ScenarioError, match=r"margin\.levrage_mean: unknown field"):
         sim.simulate_params({"margin.levrage_mean": 1.5}, seed=1)

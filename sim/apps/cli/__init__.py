@@ -3,8 +3,9 @@
 One module per group of commands, each adding its subcommands with ``register(sub)``:
 
 program.py    the parser assembled from the modules below, error mapping, exit codes, :func:`main`
-common.py     the one-line parser, argument types, common options, the ``--out`` check
-run.py        run, show, scenarios
+common.py     the one-line parser, argument types, common options, progress bars, the ``--out`` check
+run.py        run
+show.py       scenarios, show (a scenario as JSON, or its field reference with --schema)
 attribute.py  attribute (Shapley attribution over the channels)
 sweep.py      sweep (experiments)
 check.py      validate, figures

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         marginsim bench --quick
         marginsim bench --out results""")
     bench.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
-    bench.add_argument("--out", default="results", help="folder for benchmarks.json and benchmarks.md "
+    bench.add_argument("--out", default="results", metavar="DIR", help="folder for benchmarks.json and benchmarks.md "
                        "(default results)")
     bench.set_defaults(handler=cmd_bench)
 

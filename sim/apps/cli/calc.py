@@ -23,12 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         5% to 50%. One long position bought partly with borrowed money (the debit balance).""", """
         marginsim account --value 50000 --debt 25000
         marginsim account --value 50000 --debt 25000 --maintenance 0.35 --json""")
-    acc.add_argument("--value", type=number, required=True, help="market value of the position, $ (> 0)")
-    acc.add_argument("--debt", type=number, required=True,
+    acc.add_argument("--value", type=number, metavar="USD", required=True, help="market value of the position, $ (> 0)")
+    acc.add_argument("--debt", type=number, metavar="USD", required=True,
                      help="debit balance (money borrowed), $, below --value")
-    acc.add_argument("--maintenance", type=number, default=0.30,
+    acc.add_argument("--maintenance", type=number, metavar="FRACTION", default=0.30,
                      help="maintenance margin, a fraction in [0, 1) (default 0.30, a common house rule)")
-    acc.add_argument("--initial", type=number, default=0.50,
+    acc.add_argument("--initial", type=number, metavar="FRACTION", default=0.50,
                      help="initial margin, a fraction in (0, 1] (default 0.50, Reg T)")
     acc.add_argument("--json", action="store_true", help="print JSON instead of the table")
     acc.set_defaults(handler=cmd_account)
@@ -39,10 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         refused: the excess would be a credit balance, not margin debt.""", """
         marginsim balance --borrowed 10000 --shares-borrowed 5000 --repaid 3000
         marginsim balance --borrowed 10000 --repaid 2500 --json""")
-    bal.add_argument("--borrowed", type=number, required=True, help="money borrowed, $ (>= 0)")
-    bal.add_argument("--shares-borrowed", type=number, default=0.0,
+    bal.add_argument("--borrowed", type=number, metavar="USD", required=True, help="money borrowed, $ (>= 0)")
+    bal.add_argument("--shares-borrowed", type=number, metavar="USD", default=0.0,
                      help="market value of shares borrowed (short sales), $ (>= 0, default 0)")
-    bal.add_argument("--repaid", type=number, default=0.0,
+    bal.add_argument("--repaid", type=number, metavar="USD", default=0.0,
                      help="amount repaid, $ (>= 0, at most borrowed + shares borrowed; default 0)")
     bal.add_argument("--json", action="store_true", help="print JSON instead of the sentence")
     bal.set_defaults(handler=cmd_balance)

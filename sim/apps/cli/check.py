@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from sim.apps.cli.common import UsageError, add_command, check_out
+from sim.apps.cli.common import Progress, UsageError, add_command, add_progress, check_out, plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,24 +15,40 @@ def register(sub: argparse._SubParsersAction) -> None:
         Compare the calibrated baseline with real data and a published result: the stylized facts
         of daily returns against the S&P 500 1999-2018, the simulated margin debt against FINRA's
         monthly debit balances, and Thurner, Farmer and Geanakoplos (2012), whose fat tails grow
-        with the leverage cap. Writes validation.md, validation.json and validation.png.""", """
+        with the leverage cap. Writes validation.md, validation.json and validation.png.
+        The full comparison (5 seeds x 20 years, and TFG's sweep) takes about 3 minutes on 2 cores;
+        --quick is a smoke test of about 10 s at small sizes, expected to miss some targets.""", """
         marginsim validate
         marginsim validate --quick --out results/validation-quick""")
-    val.add_argument("--quick", action="store_true", help="small sizes: a smoke test in seconds")
-    val.add_argument("--out", default="results", help="folder for validation.md, .json and .png (default results)")
+    val.add_argument("--quick", action="store_true",
+                     help="small sizes (1 seed x 5 years): a smoke test in seconds, expected to miss some targets")
+    val.add_argument("--out", default="results", metavar="DIR",
+                     help="folder for validation.md, .json and .png (default results)")
+    add_progress(val, "the simulations")
     val.set_defaults(handler=cmd_validate)
 
     figs = add_command(sub, "figures", "regenerate every figure into results/figures/ with MANIFEST.json", """
         Build the data of every figure of the paper, draw it, and record each figure's data hash
-        and the command that made it in MANIFEST.json. The same command gives the same data.""", """
+        and the command that made it in MANIFEST.json. The same command gives the same data.
+        At full size this takes about 4 minutes on 2 cores (the two sweep figures read the committed
+        experiment folders, and rerun an experiment whose folder is missing or stale); --quick draws
+        every figure at small sizes in about 10 s.""", """
         marginsim figures
         marginsim figures --quick
         marginsim figures --only cascade_anatomy --only finra_margin_debt --out results/some-figures""")
-    figs.add_argument("--quick", action="store_true", help="small sizes (the tests run this twice)")
-    figs.add_argument("--out", default=None, help="output folder (default results/figures, or results/figures-quick)")
+    figs.add_argument("--quick", action="store_true",
+                      help="small sizes, to check that every figure builds (the tests run this)")
+    figs.add_argument("--out", default=None, metavar="DIR",
+                      help="output folder (default results/figures, or results/figures-quick with --quick)")
     figs.add_argument("--only", action="append", default=[], metavar="NAME",
                       help="only this figure (repeatable), e.g. cascade_anatomy; a wrong name lists them all")
+    add_progress(figs, "the figures")
     figs.set_defaults(handler=cmd_figures)
+
+
+QUICK_NOTE = ("  quick mode is a smoke test at small sizes ({seeds} x {days:,} days, {accounts:,} accounts):\n"
+              "  it shows that everything runs and is expected to miss some targets; `marginsim validate`\n"
+              "  (without --quick) is the comparison.")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,11 +56,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.report.validation import write
 
     out = check_out(args.out)
-    res = validate(QUICK if args.quick else FULL)
+    sizes = QUICK if args.quick else FULL
+    with Progress(args.progress, "validation runs", "run") as bar:
+        res = validate(sizes, on_progress=bar.callback)
     files = write(res, out)
     print(f"validation ({res['mode']}) in {res['seconds']:.1f} s")
+    if args.quick:
+        print(QUICK_NOTE.format(seeds=plural(len(sizes.seeds), "seed"), days=sizes.baseline_days,
+                                accounts=sizes.accounts))
+    missed = "not met in quick mode" if args.quick else "NOT met"
     for t in res["targets"]:
-        status = "met" if t["met"] else f"NOT met (off by {t['miss']:.3f})"
+        status = "met" if t["met"] else f"{missed} (off by {t['miss']:.3f})"
         real = "" if t["real"] is None else f", S&P 500 {t['real']:.3f}"
         print(f"  {t['label']:<36} {t['range']:<12} baseline {t['simulated_median']:8.3f}{real}  {status}")
     for f in files:
@@ -61,7 +83,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
             raise UsageError(f"--only {name!r}: must be one of {', '.join(names)}")
     out = check_out(args.out or Path("results") / ("figures-quick" if args.quick else "figures"))
     start = time.perf_counter()
-    manifest = build_all(out, quick=args.quick, only=args.only or None, log=print)
+    todo = [name for name in names if not args.only or name in args.only]
+    with Progress(args.progress, "figures", "figure") as bar:
+        def progress(done: int, total: int) -> None:  # the bar names the figure being built
+            if bar.bar is not None and done < total:
+                bar.bar.set_postfix_str(todo[done])
+            bar.update(done, total)
+
+        manifest = build_all(out, quick=args.quick, only=args.only or None, log=bar.write,
+                             on_progress=progress if bar.callback else None)
     built = len(args.only) if args.only else len(manifest["figures"])
-    print(f"{built} figures in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
+    print(f"{plural(built, 'figure')} in {time.perf_counter() - start:.1f} s; wrote {out / 'MANIFEST.json'}")
     return 0

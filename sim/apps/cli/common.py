@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 EXIT_OK = 0
@@ -36,6 +38,11 @@ def add_command(sub: argparse._SubParsersAction, name: str, summary: str, descri
     epilog = "examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  ")
     return sub.add_parser(name, help=summary, description=textwrap.dedent(description).strip(), epilog=epilog,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 round', '3 rounds', '1,200 calls' (``words`` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
 
 
 # ------------------------------------------------------------------------------ argument types
@@ -71,16 +78,66 @@ def integer(lo: int, hi: int):
 
 # ----------------------------------------------------------------------------- common options
 def add_scenario(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", help="built-in scenario name (see `marginsim scenarios`) or a .toml path")
+    p.add_argument("scenario", help="a built-in scenario's name (`marginsim scenarios` lists them) or a .toml file")
 
 
 def add_seed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=seed, default=0, help="root seed for numpy.random.SeedSequence (default 0)")
+    p.add_argument("--seed", type=seed, default=0, metavar="N",
+                   help="random seed, an integer in [0, 2^63 - 1] (default 0): the same seed gives the same numbers")
 
 
 def add_overrides(p: argparse.ArgumentParser, what: str = "override a scenario field") -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
-                   help=f"{what} (repeatable; value in TOML syntax), e.g. --set margin.accounts=10000")
+                   help=f"{what} (repeatable; value in TOML syntax), e.g. --set margin.accounts=10000; "
+                        "`marginsim show SCENARIO --schema` lists the fields")
+
+
+def add_progress(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"a progress bar of {what} on stderr (default: only when stderr is a terminal)")
+
+
+# ------------------------------------------------------------------------------ progress bars
+class Progress:
+    """A tqdm bar on stderr, or nothing, as ``--progress`` / ``--no-progress`` / the terminal ask.
+
+    ``update(done, total)`` is the callback the library's functions take (``on_progress=``);
+    ``write(line)`` prints a line above the bar. Use it as a context manager: the bar is closed
+    (and erased) on the way out.
+    """
+
+    def __init__(self, wanted: bool | None, desc: str, unit: str) -> None:
+        self.bar = None
+        if sys.stderr.isatty() if wanted is None else wanted:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            if self.bar.total != total:
+                self.bar.total = total
+                self.bar.refresh()
+            self.bar.update(done - self.bar.n)
+
+    def write(self, line: str) -> None:
+        """Print ``line`` on stdout without breaking the bar."""
+        if self.bar is None:
+            print(line)
+        else:
+            self.bar.write(line, file=sys.stdout)
+
+    @property
+    def callback(self) -> Callable[[int, int], None] | None:
+        """``update``, or None when there is no bar (the library then skips the calls)."""
+        return None if self.bar is None else self.update
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # ------------------------------------------------------------------------ checks before work

@@ -18,9 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         marginsim dashboard                      # then open http://{DEFAULT_HOST}:{DEFAULT_PORT}
         marginsim dashboard --port 9000
         marginsim dashboard --host 0.0.0.0       # reachable from other machines: a deliberate choice""")
-    dash.add_argument("--port", type=integer(1, 65535), default=DEFAULT_PORT,
+    dash.add_argument("--port", type=integer(1, 65535), default=DEFAULT_PORT, metavar="N",
                       help=f"TCP port, 1 to 65535 (default {DEFAULT_PORT})")
-    dash.add_argument("--host", default=DEFAULT_HOST,
+    dash.add_argument("--host", default=DEFAULT_HOST, metavar="ADDRESS",
                       help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     dash.set_defaults(handler=cmd_dashboard)
 
@@ -31,10 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         browser, click to figures updated, is measured by tests/apps/test_dashboard_browser.py.)""", """
         marginsim dashboard-timing
         marginsim dashboard-timing --accounts 20000 --days 30 --out results/dashboard_timing.json""")
-    timing.add_argument("--accounts", type=int, default=100_000, help="margin accounts in the book (default 100000)")
-    timing.add_argument("--days", type=integer(1, 10_000), default=100,
+    timing.add_argument("--accounts", type=int, default=100_000, metavar="N",
+                        help="margin accounts in the book (default 100000)")
+    timing.add_argument("--days", type=integer(1, 10_000), default=100, metavar="N",
                         help="days timed, after one untimed day (default 100; at most the run's length - 1)")
-    timing.add_argument("--out", help="also write the numbers as JSON to this file")
+    timing.add_argument("--out", metavar="FILE", help="also write the numbers as JSON to this file")
     timing.set_defaults(handler=cmd_dashboard_timing)
 
 

@@ -1,4 +1,4 @@
-"""``marginsim run``, ``show`` and ``scenarios``: one simulation, and the scenarios it can run."""
+"""``marginsim run``: one simulation, its files and its summary in words."""
 
 from __future__ import annotations
 
@@ -8,72 +8,80 @@ import sys
 import time
 from pathlib import Path
 
-from sim.apps.cli.common import add_command, add_overrides, add_scenario, add_seed, check_out
+from sim.apps.cli.common import (
+    Progress,
+    add_command,
+    add_overrides,
+    add_progress,
+    add_scenario,
+    add_seed,
+    check_out,
+    plural,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``run``, ``show`` and ``scenarios``."""
+    """Add ``run``."""
     run = add_command(sub, "run", "run a scenario and write timeseries.parquet, summary.json, overview.png", """
-        Run one scenario with one seed. Writes the daily time series (timeseries.parquet), the
-        resolved scenario with its hash and the run's metrics (summary.json) and a one-page figure
-        (overview.png), then prints the summary. The same scenario and seed give identical files.""", """
+        Run one scenario with one seed. Writes the daily time series (timeseries.parquet: one row
+        per trading day, numbered by `day` and, for the historical scenarios, dated by `date`),
+        the resolved scenario with its hash and the run's metrics (summary.json) and a one-page
+        figure (overview.png), then prints the summary. The same scenario and seed give
+        identical files.""", """
         marginsim run finra-2026-05 --seed 3
         marginsim run baseline --set margin.accounts=10000 --days 120 --out results/runs/small
+        marginsim run gfc-2007 --progress                 # a bar of the days, even when stderr is a file
         marginsim run my-scenario.toml --mode agents --no-figure --json""")
     add_scenario(run)
     add_seed(run)
-    run.add_argument("--days", type=int,
-                     help="override simulation.days (same as --set simulation.days=N)")
+    run.add_argument("--days", type=int, metavar="N",
+                     help="trading days to simulate (same as --set simulation.days=N; default: the scenario's)")
     add_overrides(run)
-    run.add_argument("--out", help="output folder (default results/runs/SCENARIO-seedN)")
     run.add_argument("--mode", choices=("kernel", "agents"), default="kernel",
-                     help="margin book as numba arrays (default) or one Mesa agent per account")
-    run.add_argument("--no-figure", action="store_true", help="do not write overview.png")
+                     help="the margin book as numba arrays (kernel, default) or one Mesa agent per account "
+                          "(agents: the reference, slow; same numbers)")
+    run.add_argument("--out", metavar="DIR", help="output folder (default results/runs/SCENARIO-seedN)")
+    run.add_argument("--no-figure", action="store_true", help="do not draw overview.png")
     run.add_argument("--json", action="store_true", help="print the run's metrics as JSON instead of the summary")
+    add_progress(run, "the days")
     run.set_defaults(handler=cmd_run)
-
-    scen = add_command(sub, "scenarios", "list the built-in scenarios", """
-        List the built-in scenarios, each with its one-line description. Any of them (or a .toml
-        file of your own) can be given to run, show, attribute and the experiments.""", """
-        marginsim scenarios""")
-    scen.set_defaults(handler=cmd_scenarios)
-
-    show = add_command(sub, "show", "print a resolved scenario as JSON with its hash", """
-        Print a scenario with every default filled in and every override applied, as JSON, with
-        the hash that identifies it in summaries and experiments.""", """
-        marginsim show baseline
-        marginsim show finra-2026-05 --set margin.accounts=77 --set simulation.days=120""")
-    add_scenario(show)
-    add_overrides(show)
-    show.set_defaults(handler=cmd_show)
 
 
 def _fmt_bn(x: float) -> str:
     return f"{'-' if x < 0 else ''}${abs(x) / 1e9:,.1f} bn"
 
 
-def print_summary(summary: dict, seconds: float, files: list[Path]) -> None:
+def _dated(ts, day: int) -> str:
+    """``day 60`` or ``day 60, 2007-10-25`` when the run has dates."""
+    return f"day {day}" + (f", {ts['date'].iloc[day]:%Y-%m-%d}" if "date" in ts else "")
+
+
+def print_summary(result, seconds: float, files: list[Path]) -> None:
     """The run's summary in words, a few lines; a warning on stderr if clearing hit its round cap."""
+    summary, ts = result.summary, result.timeseries
     m, sc = summary["metrics"], summary["scenario"]
+    dates = f" ({ts['date'].iloc[0]:%Y-%m-%d} to {ts['date'].iloc[-1]:%Y-%m-%d})" if "date" in ts else ""
     print(f"{summary['scenario_name']}  seed {summary['seed']}  hash {summary['scenario_hash']}  "
-          f"{m['days']} days x {sc['margin']['accounts']:,} accounts ({summary['mode']} mode) in {seconds:.1f} s")
+          f"{plural(m['days'], 'day')}{dates} x {plural(sc['margin']['accounts'], 'account')} "
+          f"({summary['mode']} mode) in {seconds:.1f} s")
     print(f"  index        total return {m['total_return']:+.1%}, max drawdown {m['max_drawdown']:.1%}, "
-          f"worst day {m['worst_day_return']:+.1%} (day {m['worst_day']}), excess kurtosis {m['excess_kurtosis']:.1f}")
+          f"worst day {m['worst_day_return']:+.1%} ({_dated(ts, m['worst_day'])}), "
+          f"excess kurtosis {m['excess_kurtosis']:.1f}")
     print(f"  margin debt  {_fmt_bn(m['initial_margin_debt_usd'])} -> {_fmt_bn(m['final_margin_debt_usd'])} "
           f"(low {_fmt_bn(m['min_margin_debt_usd'])}); net credit balance "
           f"{_fmt_bn(m['initial_net_credit_balance_usd'])} -> {_fmt_bn(m['final_net_credit_balance_usd'])}")
-    print(f"  calls        {m['margin_calls']:,} calls, {m['liquidations']:,} liquidations, forced sales "
-          f"{_fmt_bn(m['forced_sales_usd'])}, buy-ins {_fmt_bn(m['forced_buyins_usd'])}, deposits "
+    print(f"  calls        {plural(m['margin_calls'], 'call')}, {plural(m['liquidations'], 'liquidation')}, "
+          f"forced sales {_fmt_bn(m['forced_sales_usd'])}, buy-ins {_fmt_bn(m['forced_buyins_usd'])}, deposits "
           f"{_fmt_bn(m['deposits_usd'])}, broker losses {_fmt_bn(m['broker_losses_usd'])}")
     flows = m["channel_flows"]
     names = (("margin forced", "margin_forced"), ("margin voluntary", "margin_voluntary"), ("LETFs", "letf"),
              ("dealers", "dealer"), ("vol-control", "vol_control"))
     print("  channels     " + ", ".join(f"{name} sold {_fmt_bn(flows[key]['sold_usd'])}" for name, key in names))
     if m["shock_day"] is not None:
-        print(f"  shock        day {m['shock_day']}: the index fell {m['shock_drawdown']:.1%} within 21 days; "
-              f"dealer gamma as low as {_fmt_bn(m['min_dealer_gex_usd'])} per 1% move")
-    print(f"  clearing     at most {m['max_clearing_rounds']} rounds per substep; "
-          f"{m['clearing_unconverged']} substeps hit the round cap")
+        print(f"  shock        {_dated(ts, m['shock_day'])}: the index fell {m['shock_drawdown']:.1%} within "
+              f"21 days; dealer gamma as low as {_fmt_bn(m['min_dealer_gex_usd'])} per 1% move")
+    print(f"  clearing     at most {plural(m['max_clearing_rounds'], 'round')} per substep; "
+          f"{plural(m['clearing_unconverged'], 'substep')} hit the round cap")
     if m["clearing_unconverged"]:
         print("  WARNING: clearing hit simulation.max_clearing_rounds; raise it to resolve every cascade",
               file=sys.stderr)
@@ -93,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     out = check_out(args.out or Path("results") / "runs" / f"{spec.meta.name}-seed{args.seed}")
     start = time.perf_counter()
-    result = simulate(spec, args.seed, mode=args.mode, progress=sys.stderr.isatty())
+    with Progress(args.progress, spec.meta.name, "day") as bar:
+        result = simulate(spec, args.seed, mode=args.mode, progress=bar.callback or False)
     seconds = time.perf_counter() - start
     files = list(result.write(out))
     if not args.no_figure:
@@ -101,23 +110,5 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.summary["metrics"], indent=2))
     else:
-        print_summary(result.summary, seconds, files)
-    return 0
-
-
-def cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.config.scenario import builtin_names, read_toml
-
-    names = builtin_names()
-    width = max(len(name) for name in names)
-    for name in names:  # the description only: read, not built and checked (twice as fast)
-        print(f"{name:<{width}}  {read_toml(name).get('meta', {}).get('description', '')}")
-    return 0
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    from sim.config.scenario import load
-
-    spec = load(args.scenario, args.overrides)
-    print(json.dumps({"scenario_hash": spec.hash(), "scenario": spec.to_dict()}, indent=2))
+        print_summary(result, seconds, files)
     return 0

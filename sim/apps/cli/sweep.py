@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from sim.apps.cli.common import UsageError, add_command, add_overrides, check_out, integer
+from sim.apps.cli.common import UsageError, add_command, add_overrides, add_progress, check_out, integer, plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,20 +21,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         marginsim sweep experiments/sobol.toml --workers 8 --out results/experiments/sobol
         marginsim sweep experiments/channel-ablation.toml --scheduler tcp://127.0.0.1:8786
         marginsim sweep experiments/channel-ablation.toml --values scenario=baseline,gfc-2007 --serial""")
-    sw.add_argument("experiment", help="the experiment's .toml file")
-    sw.add_argument("--workers", type=integer(1, 1024), help="processes in the local pool, 1 to 1024 "
+    sw.add_argument("experiment", help="the experiment's .toml file (see experiments/)")
+    sw.add_argument("--workers", type=integer(1, 1024), metavar="N", help="processes in the local pool, 1 to 1024 "
                     "(default: the CPU count)")
-    sw.add_argument("--scheduler", help="address of a running dask scheduler (tcp://HOST:PORT) instead of the pool")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="address of a running dask scheduler (tcp://HOST:PORT) instead of the pool")
     sw.add_argument("--serial", action="store_true", help="run every run in this process (no pool)")
-    sw.add_argument("--out", help="output folder (default results/experiments/NAME; NAME-small with --small)")
+    sw.add_argument("--out", metavar="DIR",
+                    help="output folder (default results/experiments/NAME; NAME-small with --small)")
     sw.add_argument("--small", action="store_true", help="the experiment's [small] size (what the tests run)")
     add_overrides(sw, "scenario override for every run")
     sw.add_argument("--values", action="append", default=[], metavar="NAME=V1,V2",
                     help="run only these values of a parameter (repeatable), e.g. --values scenario=baseline,recession")
     sw.add_argument("--retry-failed", action="store_true", help="run again the runs recorded with an error")
-    sw.add_argument("--chunk-runs", type=integer(1, 1_000_000), default=64,
+    sw.add_argument("--chunk-runs", type=integer(1, 1_000_000), default=64, metavar="N",
                     help="runs per chunk file, 1 to 1000000 (default 64; a chunk is also written every 30 s)")
-    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress(sw, "the runs, failures and ETA")
     sw.add_argument("--no-analysis", action="store_true", help="skip the experiment's summary and figure")
     sw.set_defaults(handler=cmd_sweep)
 
@@ -71,13 +74,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = check_out(args.out or Path("results") / "experiments" / (exp.name + ("-small" if args.small else "")))
     executor = "dask" if args.scheduler else "serial" if args.serial else "pool"
     report = run_sweep(exp, out, executor=executor, workers=workers, scheduler=args.scheduler,
-                       progress=not args.no_progress, chunk_runs=args.chunk_runs, retry_failed=args.retry_failed)
-    where = {"pool": f"process pool, {workers} worker{'s' if workers > 1 else ''}", "serial": "serial",
+                       progress=sys.stderr.isatty() if args.progress is None else args.progress,
+                       chunk_runs=args.chunk_runs, retry_failed=args.retry_failed)
+    where = {"pool": f"process pool, {plural(workers, 'worker')}", "serial": "serial",
              "dask": f"dask at {args.scheduler}"}[executor]
-    print(f"{exp.name} ({exp.size}): {report.n_runs:,} runs: {report.skipped:,} already done, {report.new:,} new, "
-          f"{report.failed:,} failed, in {report.seconds:.1f} s ({where})")
+    print(f"{exp.name} ({exp.size}): {plural(report.n_runs, 'run')}: {report.skipped:,} already done, "
+          f"{report.new:,} new, {report.failed:,} failed, in {report.seconds:.1f} s ({where})")
     if report.stats.worker_deaths:
-        print(f"  {report.stats.worker_deaths} worker process(es) lost; {report.stats.resubmitted} runs resubmitted")
+        print(f"  {report.stats.worker_deaths} worker process(es) lost; {plural(report.stats.resubmitted, 'run')} "
+              "resubmitted")
     files = list(report.files)
     if report.skipped + report.new < report.n_runs:
         print(f"  incomplete: rerun the same command to finish (finished runs are in {out / 'chunks'})")

@@ -29,7 +29,8 @@ def registry() -> list[Figure]:
 
 
 def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None = None,
-              log: Callable[[str], None] | None = None) -> dict[str, Any]:
+              log: Callable[[str], None] | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Build the data, draw each figure and write ``MANIFEST.json``.
 
     Parameters
@@ -42,6 +43,9 @@ def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None =
         Build these figures only; the manifest keeps the other figures' entries.
     log : callable, optional
         Called with one line per figure drawn.
+    on_progress : callable, optional
+        Called as ``on_progress(done, total)`` before the first figure and after each one
+        (``total`` counts the figures this call builds, in :func:`registry` order).
 
     Returns
     -------
@@ -62,13 +66,16 @@ def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None =
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     command = "marginsim figures" + (" --quick" if quick else "")
+    todo = [fig for fig in figures if not only or fig.name in only]
     entries = []
-    for fig in figures:
-        if only and fig.name not in only:
-            continue
+    for fig in todo:
+        if on_progress is not None:
+            on_progress(len(entries), len(todo))
         entries.append(_build_one(fig, out, quick, command))
         if log is not None:
             log(f"{fig.name}: {out / entries[-1]['file']} (data {entries[-1]['data_sha256'][:16]})")
+    if on_progress is not None:
+        on_progress(len(entries), len(todo))
     old = out / "MANIFEST.json"
     if only and old.exists():  # a partial rebuild keeps the other figures' entries
         kept = {e["figure"]: e for e in json.loads(old.read_text()).get("figures", [])}
