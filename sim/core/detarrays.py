@@ -10,7 +10,6 @@ the cache) on first use, so importing this module does not load numba.
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 
@@ -62,57 +61,64 @@ def _matvec(a, x, out):
         out[i] = total
 
 
-@functools.cache
-def _kernels() -> dict[str, Callable]:
-    """The compiled loops, built (or loaded from the cache) on first use."""
-    compiled = kernel(detmath, deterf, sys.modules[__name__])
-    loops = (_exp_loop, _log_loop, _log1p_loop, _pow_loop, _ndtr_loop, _dot, _matvec)
-    return {f.__name__: compiled(f) for f in loops}
+_LOOPS: dict[str, Callable] = {}
+"""The compiled loops by name, filled on first use (or from the cache): importing stays light."""
+
+
+def _loop(name: str) -> Callable:
+    if not _LOOPS:
+        compiled = kernel(detmath, deterf, sys.modules[__name__])
+        for f in (_exp_loop, _log_loop, _log1p_loop, _pow_loop, _ndtr_loop, _dot, _matvec):
+            _LOOPS[f.__name__] = compiled(f)
+    return _LOOPS[name]
 
 
 def _float64(x: np.ndarray | float) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def _apply(name: str, *args: np.ndarray | float) -> np.ndarray | np.float64:
-    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
-    out = np.empty(arrays[0].shape)
-    _kernels()[name](*[_float64(a).reshape(-1) for a in arrays], out.reshape(-1))
+def _unary(name: str, x: np.ndarray | float) -> np.ndarray | np.float64:
+    a = np.asarray(x, dtype=np.float64)
+    out = np.empty(a.shape)
+    _loop(name)(a.ravel(), out.reshape(-1))  # ravel copies only what is not contiguous
     return out if out.ndim else out[()]
 
 
 def exp_array(x: np.ndarray | float) -> np.ndarray:
     """:func:`sim.core.detmath.exp` of each element (as ``np.exp``; a 0-d input gives a scalar)."""
-    return _apply("_exp_loop", x)
+    return _unary("_exp_loop", x)
 
 
 def log_array(x: np.ndarray | float) -> np.ndarray:
     """:func:`sim.core.detmath.log` of each element."""
-    return _apply("_log_loop", x)
+    return _unary("_log_loop", x)
 
 
 def log1p_array(x: np.ndarray | float) -> np.ndarray:
     """:func:`sim.core.detmath.log1p` of each element."""
-    return _apply("_log1p_loop", x)
+    return _unary("_log1p_loop", x)
 
 
 def pow_array(x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
     """:func:`sim.core.detmath.pow` of each pair of elements (broadcast, as ``np.power``)."""
-    return _apply("_pow_loop", x, y)
+    base, power = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    out = np.empty(base.shape)
+    _loop("_pow_loop")(base.ravel(), power.ravel(), out.reshape(-1))
+    return out if out.ndim else out[()]
 
 
 def ndtr_array(x: np.ndarray | float) -> np.ndarray:
     """:func:`sim.core.deterf.ndtr` (standard normal CDF) of each element."""
-    return _apply("_ndtr_loop", x)
+    return _unary("_ndtr_loop", x)
 
 
 def dot(x: np.ndarray, y: np.ndarray) -> float:
     """sum_i x_i y_i, added in index order (as ``float(x @ y)`` for 1-d arrays)."""
-    return float(_kernels()["_dot"](_float64(x), _float64(y)))
+    return float(_loop("_dot")(_float64(x), _float64(y)))
 
 
 def matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``a @ x`` for a 2-d ``a``: each row's sum of products in index order."""
     out = np.empty(a.shape[0])
-    _kernels()["_matvec"](_float64(a), _float64(x), out)
+    _loop("_matvec")(_float64(a), _float64(x), out)
     return out

@@ -40,8 +40,6 @@ _B8 = np.uint64(8)
 _B11 = np.uint64(11)
 _BYTE = np.uint64(0xFF)
 _M52 = np.uint64(0x000FFFFFFFFFFFFF)
-RAW_PER_DRAW = {"normal": 1.02, "gamma": 2.1, "beta": 4.3}
-"""Raw 64-bit numbers a draw takes on average (a first batch of that many; more if needed)."""
 
 
 @jitable(inline="always")
@@ -89,7 +87,7 @@ def _exponential(raw, pos, ke, we, fe):
     """One standard exponential (numpy's ziggurat): (value, next position), or (0, -1)."""
     n = raw.shape[0]
     while True:
-        if pos + 1 >= n:  # a draw may need a second number: stop early rather than split one
+        if pos >= n:
             return 0.0, -1
         ri = raw[pos] >> _B3
         pos += 1
@@ -98,6 +96,8 @@ def _exponential(raw, pos, ke, we, fe):
         x = float(ri) * we[idx]
         if ri < ke[idx]:
             return x, pos
+        if pos >= n:
+            return 0.0, -1
         u = _uniform(raw[pos])
         pos += 1
         if idx == 0:
@@ -189,18 +189,48 @@ def _beta(a, b, raw, pos, tables):
     return ga / (ga + gb), pos
 
 
+@jitable(inline="always")
+def _first_normal(raw, pos, ki, wi):
+    """The ziggurat's first try at ``raw[pos]``: (x, True) for 99.3% of numbers, else (0, False).
+
+    No calls inside, so inlining it costs no reference counting (a call that passes arrays does:
+    the hot loops use this and fall back to :func:`_normal` only for the rest).
+    """
+    r = raw[pos] >> _B8
+    rabs = (r >> _B1) & _M52
+    idx = int(raw[pos] & _BYTE)
+    if rabs < ki[idx]:
+        x = float(rabs) * wi[idx]
+        return (-x if r & _B1 else x), True
+    return 0.0, False
+
+
+@jitable(inline="always")
+def _first_gamma(shape, raw, pos, ki, wi):
+    """numpy's gamma for shape > 1 when its first normal and the squeeze accept: (value, True), else (0, False)."""
+    if pos + 1 >= raw.shape[0]:
+        return 0.0, False
+    x, ok = _first_normal(raw, pos, ki, wi)
+    b = shape - 1.0 / 3.0
+    v = 1.0 + (1.0 / math.sqrt(9 * b)) * x
+    if not ok or v <= 0.0:
+        return 0.0, False
+    v = v * v * v
+    if _uniform(raw[pos + 1]) < 1.0 - 0.0331 * (x * x) * (x * x):
+        return b * v, True
+    return 0.0, False
+
+
 def _fill_normal(p1, p2, raw, pos, out, start, tables):
     ki, wi, fi = tables[0], tables[1], tables[2]
     for i in range(start, out.shape[0]):
-        if pos < raw.shape[0]:  # the ziggurat's first try (99.3% of draws), inline: see _normal
-            r = raw[pos] >> _B8
-            idx = int(raw[pos] & _BYTE)
-            rabs = (r >> _B1) & _M52
-            if rabs < ki[idx]:
-                out[i] = -float(rabs) * wi[idx] if r & _B1 else float(rabs) * wi[idx]
+        if pos < raw.shape[0]:
+            x, ok = _first_normal(raw, pos, ki, wi)
+            if ok:
+                out[i] = x
                 pos += 1
                 continue
-        x, after = _normal(raw, pos, ki, wi, fi)  # a call that passes arrays costs reference counting
+        x, after = _normal(raw, pos, ki, wi, fi)
         if after < 0:
             return i, pos
         out[i] = x
@@ -209,7 +239,14 @@ def _fill_normal(p1, p2, raw, pos, out, start, tables):
 
 
 def _fill_gamma(p1, p2, raw, pos, out, start, tables):
+    ki, wi = tables[0], tables[1]
     for i in range(start, out.shape[0]):
+        if p1 > 1.0:
+            x, ok = _first_gamma(p1, raw, pos, ki, wi)
+            if ok:
+                out[i] = x
+                pos += 2
+                continue
         x, after = _gamma(p1, raw, pos, tables)
         if after < 0:
             return i, pos
@@ -219,7 +256,15 @@ def _fill_gamma(p1, p2, raw, pos, out, start, tables):
 
 
 def _fill_beta(p1, p2, raw, pos, out, start, tables):
+    ki, wi = tables[0], tables[1]
     for i in range(start, out.shape[0]):
+        if p1 > 1.0 and p2 > 1.0:  # two gammas; most draws take the first try of each
+            ga, ok_a = _first_gamma(p1, raw, pos, ki, wi)
+            gb, ok_b = _first_gamma(p2, raw, pos + 2, ki, wi)
+            if ok_a and ok_b:
+                out[i] = ga / (ga + gb)
+                pos += 4
+                continue
         x, after = _beta(p1, p2, raw, pos, tables)
         if after < 0:
             return i, pos
@@ -238,26 +283,41 @@ def _kernels() -> tuple[dict[str, Callable], tuple[np.ndarray, ...]]:
     return {"normal": compiled(_fill_normal), "gamma": compiled(_fill_gamma), "beta": compiled(_fill_beta)}, tables
 
 
+def _least_raw(kind: str, p1: float, p2: float) -> int:
+    """The fewest raw numbers one draw of ``kind`` can take (so that fetching more never overshoots)."""
+    def gamma(shape: float) -> int:
+        return 0 if shape == 0.0 else 1 if shape == 1.0 else 2
+
+    if kind == "normal":
+        return 1
+    if kind == "gamma":
+        return gamma(p1)
+    if p1 <= 1.0 and p2 <= 1.0:
+        return 1 if p1 < BETA_TINY and p2 < BETA_TINY else 2
+    return gamma(p1) + gamma(p2)
+
+
 def _draw(rng: np.random.Generator, kind: str, size: int | tuple[int, ...], p1: float = 0.0,
           p2: float = 0.0) -> np.ndarray:
-    """``size`` variates of ``kind`` from ``rng``, which then stands where numpy would have left it."""
+    """``size`` variates of ``kind`` from ``rng``, which then stands where numpy would have left it.
+
+    Raw numbers are fetched in batches that the remaining draws are sure to use up: when the
+    kernel runs out in the middle of draw i, that draw needs at least one more number than is
+    left and each later one at least ``_least_raw``, so that many more never overshoot.
+    """
     bitgen = rng.bit_generator
     if isinstance(bitgen, np.random.MT19937):
         raise TypeError("sim.core.detrandom needs a 64-bit bit generator (PCG64, Philox, SFC64), not MT19937")
     fills, tables = _kernels()
     out = np.empty(int(np.prod(size)))
-    start = bitgen.state
-    raw = bitgen.random_raw(int(out.size * RAW_PER_DRAW[kind]) + 16)
-    done, pos, used = 0, 0, 0
-    while True:
-        done, pos = fills[kind](float(p1), float(p2), raw, pos, out, done, tables)
-        if done == out.size:
-            break
-        used += pos
-        raw = np.concatenate((raw[pos:], bitgen.random_raw(int((out.size - done) * RAW_PER_DRAW[kind]) + 16)))
-        pos = 0
-    bitgen.state = start
-    bitgen.random_raw(used + pos, output=False)
+    least = _least_raw(kind, p1, p2)
+    raw = bitgen.random_raw(out.size * least)
+    done, pos = fills[kind](float(p1), float(p2), raw, 0, out, 0, tables)
+    while done < out.size:
+        raw = np.concatenate((raw[pos:], bitgen.random_raw(1 + (out.size - done - 1) * least)))
+        done, pos = fills[kind](float(p1), float(p2), raw, 0, out, done, tables)
+    if pos != raw.shape[0]:  # cannot happen while _least_raw is a lower bound
+        raise RuntimeError(f"sim.core.detrandom drew {raw.shape[0] - pos} raw numbers too many for {kind}")
     return out.reshape(size)
 
 
