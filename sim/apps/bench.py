@@ -27,6 +27,7 @@ from sim.book import clearing, reference, stats
 from sim.book.arrays import AccountArrays
 from sim.book.numpy_twin import clear_numpy
 from sim.core.impact import LINEAR
+from sim.core.machine import platform_info
 
 RULES = np.array([[0.30, 0.30, 0.35, 0.35, 0.05]])
 """One broker: 30% maintenance, liquidation to 35%, 5% loan rate."""
@@ -216,6 +217,7 @@ def measure(quick: bool = False) -> dict:
     return {
         "version": __version__, "quick": quick, "machine": platform.machine(), "cpus": os.cpu_count(),
         "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__,
+        "platform": platform_info(),
         "stream": stream, "pass_bytes_per_account": pass_bytes_per_account(), "clearing_pass": passes,
         "cascade": cascades, "full_year": year, "startup": start,
         "bytes_per_account": {"K=1": memory_per_account(10_000, 1), "K=5": memory_per_account(10_000, 5)},

@@ -21,7 +21,7 @@ from sim.book.listing import BLOCK, count_short, list_short
 from sim.book.scan import drop_out_of_reach
 from sim.book.settle import settle_found
 from sim.book.stats import N_STATS, STAT_CONVERGED, STAT_DEALER_UNCONVERGED, STAT_LIQUIDATIONS, STAT_ROUNDS
-from sim.core import impact, margin
+from sim.core import detmath, impact, margin
 from sim.core.errors import InputError
 from sim.core.impact import price_with_dealers
 from sim.core.jit import jitable, kernel
@@ -147,7 +147,7 @@ def move_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, ro
 
 # Arrays are passed one by one, not grouped in (named) tuples: numba types a tuple argument in
 # Python at every call, about 5 us more per call (an eighth of a small book's clearing call).
-@kernel(margin, impact, arrays, stat_names, scan, listing, settle)
+@kernel(margin, impact, detmath, arrays, stat_names, scan, listing, settle)
 def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
                   day, deadline, log_base, flow, model, coef, adv, max_rounds, dealer_gamma, dealer_limit,
                   addon, margin_active, prices, sold_shares, sold_usd, bought_usd, dealer_usd, dealer_shares,

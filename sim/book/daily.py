@@ -34,7 +34,7 @@ from sim.book.stats import (
     AGG_SHORT_VALUE,
     N_AGG,
 )
-from sim.core import impact, margin
+from sim.core import detmath, impact, margin
 from sim.core.jit import kernel
 
 # ---------------------------------------------------------------------------- rebalancing
@@ -101,7 +101,7 @@ def rebalance(accounts: AccountArrays, index_weights: np.ndarray, concentration:
     return bought, flow
 
 
-@kernel(margin, impact, arrays, scan)
+@kernel(margin, impact, detmath, arrays, scan)
 def _rebalance_kernel(long, short, cash, short_credit, target_leverage, short_target, home, broker_start, rules,
                       addon, weights, concentration, buy_speed, sell_speed, band, initial_long, initial_short_equity,
                       prices, max_leverage, bought, flow):  # pragma: no cover - jitted
@@ -188,7 +188,7 @@ def end_of_day(accounts: AccountArrays, rules: np.ndarray, days_per_year: float,
     return agg
 
 
-@kernel(margin, impact, arrays, stat_names, scan)
+@kernel(margin, impact, detmath, arrays, stat_names, scan)
 def _end_of_day_kernel(long, short, cash, short_credit, reserve, call_day, broker_start, rules,
                        days_per_year, prices, addon, agg):  # pragma: no cover - jitted
     for b in range(broker_start.shape[0] - 1):

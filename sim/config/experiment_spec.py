@@ -27,6 +27,7 @@ from sim.config.files import is_path
 from sim.config.paths import OPS
 from sim.config.scenario import Scenario, apply_value, from_dict, merge, parse_override, read_toml
 from sim.config.schema import MAX_SEED
+from sim.core import detmath
 
 DESIGNS = ("grid", "lhs", "sobol")
 SEED_MODES = ("common", "independent")
@@ -164,7 +165,7 @@ class Parameter:
     def from_unit(self, u: float) -> Any:
         """Map a point of [0, 1] onto [low, high] (log-uniform when ``log``)."""
         if self.log:
-            x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            x = detmath.exp(detmath.log(self.low) + u * (detmath.log(self.high) - detmath.log(self.low)))
         else:
             x = self.low + u * (self.high - self.low)
         return self.cast(x)

@@ -18,6 +18,8 @@ from importlib import resources
 
 import pandas as pd
 
+from sim.core import detmath
+
 MILLION = 1e6
 """FINRA reports $ millions."""
 DEBIT_FILE = "finra_margin_debt_1997_2026.csv"
@@ -167,4 +169,4 @@ def leverage_growth(when: str | pd.Period, price_drift_per_year: float) -> float
     growth FINRA shows beyond the market's drift is given to leverage. Used by the
     scenarios' ``leverage_growth`` events for the run-up before their turning point.
     """
-    return math.log1p(yoy_growth(when)) - price_drift_per_year
+    return detmath.log1p(yoy_growth(when)) - price_drift_per_year

@@ -6,19 +6,20 @@
 
 ``coef`` already includes the depth-thinning factor. Functions are :func:`sim.core.jit.jitable`
 (numba's ``register_jitable``, without loading numba on import) so the kernels and the reference
-evaluate the same formula.
+evaluate the same formula; exp, log and pow are :mod:`sim.core.detmath`'s (the same bits on every CPU).
 """
 
 from __future__ import annotations
 
 import math
 
+from sim.core import detmath
 from sim.core.jit import jitable
 
 LINEAR = 0
 SQRT = 1
 MODELS = {"linear": LINEAR, "sqrt": SQRT}
-MAX_LOG_MOVE = math.log(10.0)
+MAX_LOG_MOVE = detmath.log(10.0)
 """Price limit: one substep's flow moves a log price by at most this (a factor of 10 either way).
 
 Both laws are meant for flows that are small against the market cap. After a crash to a tiny
@@ -48,7 +49,7 @@ def thinning_factor(realized_vol: float, reference_vol: float, elasticity: float
     ``cap`` (the scenario's ``impact.max_thinning``) bounds it: depth never falls below
     1/cap of normal, which keeps the value traders' correction from overshooting.
     """
-    return min(max(realized_vol / reference_vol, 1.0) ** elasticity, cap)
+    return min(detmath.pow(max(realized_vol / reference_vol, 1.0), elasticity), cap)
 
 
 DEALER_TOLERANCE = 1e-13
@@ -79,7 +80,7 @@ def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float
     flow, iterations; -1 if the iteration did not converge).
     """
     if dealer_gamma_usd == 0.0 or limit_usd == 0.0 or flow_usd == 0.0:
-        return math.exp(log_base + log_impact(flow_usd, model, coef, adv_usd)), 0.0, 0
+        return detmath.exp(log_base + log_impact(flow_usd, model, coef, adv_usd)), 0.0, 0
     if model == LINEAR:
         denominator = 1.0 + coef * dealer_gamma_usd
         y = coef * flow_usd / denominator if denominator > 0.0 else math.copysign(math.inf, flow_usd)
@@ -88,11 +89,11 @@ def price_with_dealers(log_base: float, flow_usd: float, dealer_gamma_usd: float
             sign = 1.0 if (y > 0.0) == (dealer_gamma_usd < 0.0) else -1.0
             dealer = sign * limit_usd
             y = coef * (flow_usd + dealer)
-        return math.exp(log_base + limited(y)), dealer, 1
+        return detmath.exp(log_base + limited(y)), dealer, 1
     y = log_impact(flow_usd, model, coef, adv_usd)
     for it in range(DEALER_MAX_ITER):
         y_new = log_impact(flow_usd + dealer_flow(y, dealer_gamma_usd, limit_usd), model, coef, adv_usd)
         if abs(y_new - y) <= DEALER_TOLERANCE:
-            return math.exp(log_base + y_new), dealer_flow(y_new, dealer_gamma_usd, limit_usd), it + 1
+            return detmath.exp(log_base + y_new), dealer_flow(y_new, dealer_gamma_usd, limit_usd), it + 1
         y = 0.5 * (y + y_new)
-    return math.exp(log_base + y), dealer_flow(y, dealer_gamma_usd, limit_usd), -1
+    return detmath.exp(log_base + y), dealer_flow(y, dealer_gamma_usd, limit_usd), -1

@@ -84,6 +84,14 @@ def _numba() -> ModuleType:
     return numba
 
 
+def ziggurat_tables() -> ModuleType:
+    """numpy's ziggurat tables (``ziggurat_constants.h``) as numba ships them, for :mod:`sim.core.detrandom`."""
+    _numba()
+    from numba.np.random import _constants  # lazy, as numba itself
+
+    return _constants
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("MARGINSIM_CACHE_DIR") or Path.home() / ".cache" / "marginsim")  # empty = unset
 

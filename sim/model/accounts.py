@@ -7,7 +7,8 @@ day 0. Leverage is Beta-distributed between 1 and the Reg T maximum (1 / initial
 with the scenario's mean, then scattered (logit-normal, ``margin.leverage_drift``) inside
 (1, 97% of the house call level) without piling up at a bound: the tail above Reg T stands
 for accounts that got there through losses. Each account's target leverage is its day-0
-leverage, so day 0 is an equilibrium: nothing trades until prices move.
+leverage, so day 0 is an equilibrium: nothing trades until prices move. Draws and exp/log come
+from :mod:`sim.core.detrandom` and :mod:`sim.core.detarrays` (numpy's streams, the same bits on every CPU).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 from sim.book.arrays import AccountArrays
 from sim.config.scenario import Broker, Scenario, ScenarioError
-from sim.core import margin
+from sim.core import detrandom, margin
+from sim.core.detarrays import exp_array, log_array
 
 CALL_HEADROOM = 0.97
 """Day-0 leverage stays below this fraction of the leverage at which a call triggers."""
@@ -48,8 +50,8 @@ def broker_sizes(n: int, brokers: list[Broker]) -> np.ndarray:
 def _squash(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Logit-normal scatter of ``centre`` inside (lo, hi)."""
     u = np.clip((centre - lo) / (hi - lo), 1e-6, 1 - 1e-6)
-    logit = np.log(u / (1 - u)) + noise
-    return lo + (hi - lo) / (1 + np.exp(-logit))
+    logit = log_array(u / (1 - u)) + noise
+    return lo + (hi - lo) / (1 + exp_array(-logit))
 
 
 def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArrays:
@@ -64,8 +66,8 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
 
     max_lev = 1.0 / m.initial_margin
     mean_u = (m.leverage_mean - 1.0) / (max_lev - 1.0)
-    centre = 1.0 + (max_lev - 1.0) * rng.beta(mean_u * m.leverage_dispersion,
-                                              (1.0 - mean_u) * m.leverage_dispersion, n)
+    centre = 1.0 + (max_lev - 1.0) * detrandom.beta(rng, mean_u * m.leverage_dispersion,
+                                                    (1.0 - mean_u) * m.leverage_dispersion, n)
     is_short = rng.random(n) < m.short_fraction
     short_target = np.where(is_short, m.short_leverage, 0.0)
     call_lev = (1.0 - rules[broker_of, 1] * short_target) / rules[broker_of, 0]
@@ -74,8 +76,8 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
         raise ScenarioError("margin.short_leverage: with these maintenance rates short sellers start "
                             "in a margin call; must be below (1 - house_maintenance) / "
                             "house_maintenance_short")
-    lev0 = _squash(np.ones(n), hi, np.minimum(centre, hi), m.leverage_drift * rng.standard_normal(n))
-    equity = rng.lognormal(0.0, m.wealth_sigma, n)
+    lev0 = _squash(np.ones(n), hi, np.minimum(centre, hi), m.leverage_drift * detrandom.standard_normal(rng, n))
+    equity = detrandom.lognormal(rng, 0.0, m.wealth_sigma, n)
     home = rng.choice(k, size=n, p=weights).astype(np.int32)
     alloc = (1.0 - m.concentration) * weights[None, :] + m.concentration * np.eye(k)[home]
 
@@ -89,7 +91,7 @@ def build_accounts(scenario: Scenario, rng: np.random.Generator) -> AccountArray
     if long_value.sum() > 0.5 * mk.market_cap_usd:
         raise ScenarioError(f"margin.margin_debt_usd = {m.margin_debt_usd:g}: margin longs would exceed "
                             f"half of market.market_cap_usd ({mk.market_cap_usd:g}); must be smaller")
-    wealth_draw = equity * rng.gamma(2.0, 0.5, n)
+    wealth_draw = equity * detrandom.gamma(rng, 2.0, 0.5, n)
     reserve = (m.free_credit_usd * wealth_draw / wealth_draw.sum() if m.free_credit_usd > 0
                else np.zeros(n))
     return AccountArrays(

@@ -5,7 +5,8 @@ gaps; they are kept in logs, so a price stays > 0 under any shock, and within
 :data:`LOG_PRICE_RANGE` of the initial price, so it stays finite. Each substep's impact
 splits into a permanent part and a transient part that decays geometrically.
 Fundamental values follow a one-factor model: every sector loads sqrt(rho) on a market
-factor and sqrt(1 - rho) on its own factor.
+factor and sqrt(1 - rho) on its own factor. exp, log and index sums use :mod:`sim.core.detmath` and
+:mod:`sim.core.detarrays`, so the numbers are the same on every CPU.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import math
 import numpy as np
 
 from sim.config.scenario import Scenario
+from sim.core import detmath
+from sim.core.detarrays import dot, exp_array, log1p_array, log_array
 from sim.core.impact import MODELS, log_impact, thinning_factor
 
-LOG_PRICE_RANGE = math.log(1e100)
+LOG_PRICE_RANGE = detmath.log(1e100)
 """Prices and fundamental values stay within a factor of 1e100 of the initial price either way.
 
 Far beyond any calibrated run: only inputs at the edges of their ranges get there (dozens of
@@ -37,24 +40,25 @@ class Market:
         self.betas = np.array(mk.betas, dtype=np.float64) if mk.betas else np.ones(self.n_assets)
         self.substeps = scenario.simulation.substeps
         self.shares_outstanding = self.weights * mk.market_cap_usd / mk.initial_price
-        self.log_perm = np.full(self.n_assets, math.log(mk.initial_price))
+        log_price = detmath.log(mk.initial_price)
+        self.log_perm = np.full(self.n_assets, log_price)
         self.transient = np.zeros(self.n_assets)
         self.log_fundamental = self.log_perm.copy()
-        self.log_floor = math.log(mk.initial_price) - LOG_PRICE_RANGE
-        self.log_ceiling = math.log(mk.initial_price) + LOG_PRICE_RANGE
+        self.log_floor = log_price - LOG_PRICE_RANGE
+        self.log_ceiling = log_price + LOG_PRICE_RANGE
         self.drift = mk.fundamental_drift
         self.vol = mk.fundamental_vol
         self.base_vol = mk.fundamental_vol
         self.rho = mk.correlation
         self.ewma_lambda = mk.vol_ewma_lambda
-        self.variance = np.full(self.n_assets, mk.fundamental_vol**2)
-        self.index_variance = mk.fundamental_vol**2
+        self.variance = np.full(self.n_assets, mk.fundamental_vol * mk.fundamental_vol)
+        self.index_variance = mk.fundamental_vol * mk.fundamental_vol
         self.model = MODELS[im.model]
         self.multiplier = im.multiplier
         self.sqrt_y = im.sqrt_y
         self.adv_fraction = im.adv_fraction
         self.transient_fraction = im.transient_fraction
-        self.decay = 0.5 ** (1.0 / im.transient_halflife)
+        self.decay = detmath.pow(0.5, 1.0 / im.transient_halflife)
         self.thinning = im.thinning_elasticity
         self.reference_vol = im.reference_vol
         self.max_thinning = im.max_thinning
@@ -66,12 +70,12 @@ class Market:
     @property
     def prices(self) -> np.ndarray:
         """$ per share."""
-        return np.exp(self.log_perm + self.transient)
+        return exp_array(self.log_perm + self.transient)
 
     @property
     def fundamentals(self) -> np.ndarray:
         """Fundamental value, $ per share."""
-        return np.exp(self.log_fundamental)
+        return exp_array(self.log_fundamental)
 
     @property
     def market_caps(self) -> np.ndarray:
@@ -85,7 +89,7 @@ class Market:
 
     def index_at(self, prices: np.ndarray) -> float:
         """The index level at ``prices``."""
-        return 100.0 * float(np.dot(self.weights, prices / self.initial_prices))
+        return 100.0 * dot(self.weights, prices / self.initial_prices)
 
     def cap_weights(self, prices: np.ndarray) -> np.ndarray:
         """Current index weights (fraction of total market value) at ``prices``."""
@@ -108,7 +112,7 @@ class Market:
         """(asset indices, log moves) of a gap: an index gap moves asset k by beta_k x size."""
         idx = self.asset_index(target)
         scale = self.betas[idx] if target == "index" else np.ones(idx.shape[0])
-        return idx, np.log1p(scale * size)
+        return idx, log1p_array(scale * size)
 
     def gap_price(self, target: str, size: float) -> None:
         """An exogenous jump of the price (e.g. an overnight gap) by ``size`` (fraction)."""
@@ -135,7 +139,7 @@ class Market:
         """Decay the transient impact; return (log base prices, impact coef, ADV $) for a substep."""
         self.transient *= self.decay
         log_base = self.log_perm + self.transient
-        prices = np.exp(log_base)
+        prices = exp_array(log_base)
         caps = self.shares_outstanding * prices
         thin = np.array([thinning_factor(math.sqrt(v), self.reference_vol, self.thinning, self.max_thinning)
                          for v in self.variance])
@@ -164,13 +168,13 @@ class Market:
     def close_day(self) -> float:
         """Update realized volatility at the close; return the index's simple return."""
         prices = self.prices
-        returns = np.log(prices / self.prev_close)
-        self.variance = self.ewma_lambda * self.variance + (1.0 - self.ewma_lambda) * returns**2
+        returns = log_array(prices / self.prev_close)
+        self.variance = self.ewma_lambda * self.variance + (1.0 - self.ewma_lambda) * (returns * returns)
         index = self.index_level
         index_return = index / self.prev_index - 1.0
-        log_index_return = math.log(index / self.prev_index)
+        log_index_return = detmath.log(index / self.prev_index)
         self.index_variance = (self.ewma_lambda * self.index_variance
-                               + (1.0 - self.ewma_lambda) * log_index_return**2)
+                               + (1.0 - self.ewma_lambda) * (log_index_return * log_index_return))
         self.prev_close = prices
         self.prev_index = index
         return index_return

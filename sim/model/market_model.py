@@ -13,7 +13,8 @@ import numpy as np
 from sim.book import arrays, stats
 from sim.book.arrays import ClearingResult
 from sim.config.scenario import Event, Scenario
-from sim.core import margin
+from sim.core import detmath, detrandom, margin
+from sim.core.detarrays import exp_array, matvec
 from sim.core.regimes import regime_label
 from sim.model.accounts import broker_rules, build_accounts
 from sim.model.agents.leveraged_etf import LeveragedETF
@@ -152,7 +153,7 @@ class MarketModel(mesa.Model):
         """FINRA-style aggregates of the book at current prices (no interest accrued)."""
         a = self.book.arrays()
         p = self.market.prices
-        short_value = float((a.short @ p).sum())
+        short_value = float(matvec(a.short, p).sum())
         debit = float(np.maximum(-a.cash, 0.0).sum())
         free = float(np.maximum(a.cash, 0.0).sum() + a.reserve.sum())
         balance = debit + short_value
@@ -212,8 +213,8 @@ class MarketModel(mesa.Model):
         """One trading day: events, fundamentals, the substeps' trading and clearing, the close."""
         day = self.steps - 1
         k, substeps = self.spec.n_assets, self.spec.simulation.substeps
-        z = self.fundamental_rng.standard_normal(k + 1)
-        eps = self.noise_rng.standard_normal((substeps, k))
+        z = detrandom.standard_normal(self.fundamental_rng, k + 1)
+        eps = detrandom.standard_normal(self.noise_rng, (substeps, k))
         for event in self.events.get(day, ()):
             self.apply_event(event)
         self.market.evolve_fundamentals(z)
@@ -249,7 +250,7 @@ class MarketModel(mesa.Model):
         """The market at the start of a substep (the transient impact decayed), before its orders."""
         market = self.market
         log_base, coef, adv = market.begin_substep()
-        prices = np.exp(log_base)
+        prices = exp_array(log_base)
         k = self.spec.n_assets
         return Quote(time, log_base, prices, market.shares_outstanding * prices, market.cap_weights(prices),
                      market.index_at(prices), coef, adv, np.zeros(k), np.zeros(k))
@@ -276,7 +277,7 @@ class MarketModel(mesa.Model):
         if self.active["margin"]:
             m = self.spec.margin
             if self.leverage_growth != 0.0:
-                self.book.grow_targets(math.exp(self.leverage_growth / self.spec.simulation.days_per_year))
+                self.book.grow_targets(detmath.exp(self.leverage_growth / self.spec.simulation.days_per_year))
             _bought, voluntary = self.book.rebalance(
                 q.prices, self.market.weights, m.concentration, m.buy_speed, m.sell_speed, m.rebalance_band,
                 self.initial_long, margin.short_equity_rate(m.initial_margin_short), self.max_leverage, self.addon)
@@ -320,7 +321,7 @@ class MarketModel(mesa.Model):
         self.broker_cash += agg[stats.AGG_INTEREST]
         index_return = market.close_day()
         if self.vol_fund is not None:
-            self.vol_fund.observe(math.log1p(index_return))
+            self.vol_fund.observe(detmath.log1p(index_return))
         row = day_row(self, day, index_return, agg, totals, max_rounds_used)
         if self.value_funds is not None:  # columns only when the scenario has value funds
             row.update(value_fund_columns(self, self.value_funds, day, totals))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def max_drawdown(levels: np.ndarray, start: float = 100.0) -> float:
@@ -15,11 +14,21 @@ def max_drawdown(levels: np.ndarray, start: float = 100.0) -> float:
 
 
 def excess_kurtosis(returns: np.ndarray) -> float:
-    """Fisher (excess) kurtosis of daily returns; 0 for a normal distribution."""
+    """Fisher (excess) kurtosis of daily returns, bias-corrected; 0 for a normal distribution.
+
+    ``scipy.stats.kurtosis(r, fisher=True, bias=False)``'s formula, with the fourth power as a
+    product of squares: scipy raises to the power 4 with ``np.power``, whose last bit depends on
+    the CPU (SIMD or the C library's pow).
+    """
     r = np.asarray(returns, dtype=float)
     if r.size < 4 or np.std(r) == 0.0:
         return 0.0
-    return float(stats.kurtosis(r, fisher=True, bias=False))
+    n = r.size
+    square = (r - r.mean()) ** 2
+    m2 = float(square.mean())
+    m4 = float((square * square).mean())
+    corrected = 1.0 / (n - 2) / (n - 3) * ((n * n - 1.0) * m4 / (m2 * m2) - 3.0 * float((n - 1) * (n - 1)))
+    return (corrected + 3.0) - 3.0  # as scipy: the kurtosis, then Fisher's - 3
 
 
 SHOCK_WINDOW_DAYS = 21

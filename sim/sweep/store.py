@@ -30,6 +30,7 @@ from sim import __version__
 from sim.config.experiment import Experiment, ExperimentError
 from sim.config.scenario import ScenarioError, from_dict
 from sim.core.files import atomic_write, write_json
+from sim.core.machine import platform_info
 from sim.sweep.design import Design, seed_children
 from sim.sweep.tasks import TIMING_COLUMNS
 
@@ -130,6 +131,7 @@ def manifest(exp: Experiment, design: Design) -> dict[str, Any]:
         "series": list(exp.series),
         "environment": {"python": sys.version.split()[0], "numpy": np.__version__, "numba": version("numba"),
                         "pandas": pd.__version__, "scipy": version("scipy"), "pyarrow": pa.__version__},
+        "platform": platform_info(),  # of the latest invocation; results do not depend on it
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.core.detarrays import dot
+
 
 class LeveragedETF(mesa.Agent):
     """A fund with leverage L on one asset or the cap-weighted index basket.
@@ -40,7 +42,7 @@ class LeveragedETF(mesa.Agent):
 
     def exposure(self, prices: np.ndarray) -> float:
         """$ value of the holdings (signed: negative for inverse funds)."""
-        return float(self.shares @ prices)
+        return dot(self.shares, prices)
 
     def nav(self, prices: np.ndarray) -> float:
         return self.cash + self.exposure(prices)

@@ -10,13 +10,13 @@ market thin and volatile until they have rebuilt it: fat tails and clustered vol
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 
 from sim.config.scenario import ValueFunds
-from sim.core import impact, margin
+from sim.core import detmath, impact, margin
+from sim.core.detarrays import dot, exp_array
+from sim.core.detmath import exp, log
 from sim.core.impact import log_impact
 from sim.core.jit import kernel
 
@@ -68,7 +68,7 @@ class LeveragedValueFunds(mesa.Agent):
 
     def basket_value(self, prices: np.ndarray) -> float:
         """$ value of one unit of the basket."""
-        return float(self.basket @ prices)
+        return dot(self.basket, prices)
 
     def wealth(self, prices: np.ndarray) -> np.ndarray:
         """Each fund's wealth (equity), $."""
@@ -94,7 +94,7 @@ class LeveragedValueFunds(mesa.Agent):
         so it cannot profit from its own impact.
         """
         desired = np.empty_like(self.units)
-        unit_price = _clear_funds(self.basket, prices, np.exp(log_fundamental), other_flow, model, coef, adv,
+        unit_price = _clear_funds(self.basket, prices, exp_array(log_fundamental), other_flow, model, coef, adv,
                                   self.units, self.fund_cash, self.beta, self.alive, self.config.max_leverage,
                                   desired)
         trade = desired - self.units
@@ -137,7 +137,7 @@ class LeveragedValueFunds(mesa.Agent):
         self.wealth_after_flows = np.where(restart, cfg.wealth_usd, wealth)
 
 
-@kernel(margin, impact)
+@kernel(margin, impact, detmath)
 def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
                  max_leverage, desired):
     """Write into ``desired`` the units each fund holds after the substep clears (see ``order``).
@@ -174,17 +174,17 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
     return _unit_price(hi, basket, prices, other_flow, model, coef, adv)
 
 
-@kernel(margin, impact)
+@kernel(margin, impact, detmath)
 def _unit_price(traded, basket, prices, other_flow, model, coef, adv):
     """$ value of one basket unit after the substep's other flow and ``traded`` units of the funds."""
     unit_price = 0.0
     for k in range(basket.shape[0]):
         base = basket[k] * prices[k]
-        unit_price += base * math.exp(log_impact(other_flow[k] + traded * base, model, coef[k], adv[k]))
+        unit_price += base * exp(log_impact(other_flow[k] + traded * base, model, coef[k], adv[k]))
     return unit_price
 
 
-@kernel(margin, impact)
+@kernel(margin, impact, detmath)
 def _excess(traded, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
             max_leverage, desired):
     """Units the funds want to trade if together they trade ``traded`` units (writes their holdings)."""
@@ -192,7 +192,7 @@ def _excess(traded, basket, prices, fundamentals, other_flow, model, coef, adv, 
     unit_value = 0.0
     for k in range(basket.shape[0]):
         unit_value += basket[k] * fundamentals[k]
-    mispricing = math.log(unit_value) - math.log(unit_price)
+    mispricing = log(unit_value) - log(unit_price)
     total = 0.0
     for h in range(units.shape[0]):
         wealth = margin.equity(cash[h], 0.0, units[h] * unit_price, 0.0)

@@ -7,6 +7,8 @@ import math
 import mesa
 import numpy as np
 
+from sim.core.detarrays import dot
+
 
 class VolControlFund(mesa.Agent):
     """Exposure = min(cap, target vol / estimated vol), traded at the close.
@@ -26,7 +28,7 @@ class VolControlFund(mesa.Agent):
         self.lag_days = lag_days
         self.lambdas = (fast_lambda, slow_lambda)
         self.days_per_year = days_per_year
-        daily_var = initial_vol**2 / days_per_year
+        daily_var = initial_vol * initial_vol / days_per_year
         self.variances = [daily_var, daily_var]
         self.history = [self.estimate()] * lag_days  # estimates through the last lag_days closes
         exposure = self.target_exposure(self.history[0]) * aum_usd
@@ -42,17 +44,18 @@ class VolControlFund(mesa.Agent):
 
     def observe(self, log_return: float) -> None:
         """Update both EWMAs with the day's index log return."""
-        self.variances = [lam * v + (1.0 - lam) * log_return**2 for lam, v in zip(self.lambdas, self.variances,
-                                                                                      strict=True)]
+        square = log_return * log_return
+        self.variances = [lam * v + (1.0 - lam) * square for lam, v in zip(self.lambdas, self.variances, strict=True)]
         self.history.append(self.estimate())
         del self.history[: -self.lag_days]
 
     def exposure(self, prices: np.ndarray) -> float:
-        return float(self.shares @ prices) / (self.cash + float(self.shares @ prices))
+        value = dot(self.shares, prices)
+        return value / (self.cash + value)
 
     def rebalance(self, prices: np.ndarray, basket: np.ndarray) -> np.ndarray:
         """Close-of-day order in $ per asset (zero inside the band)."""
-        value = float(self.shares @ prices)
+        value = dot(self.shares, prices)
         nav = self.cash + value
         target = self.target_exposure(self.history[0])
         if nav <= 0.0 or abs(target - value / nav) <= self.band:

@@ -16,6 +16,7 @@ from typing import Any
 from sim import __version__
 from sim.core.errors import InputError
 from sim.core.files import write_json
+from sim.core.machine import platform_info
 from sim.report.paper import attribution_bars, cascade, channels, history, returns, sweeps
 from sim.report.paper.base import Figure, FigureData
 
@@ -81,7 +82,8 @@ def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None =
         kept = {e["figure"]: e for e in json.loads(old.read_text()).get("figures", [])}
         kept.update({e["figure"]: e for e in entries})
         entries = [kept[f.name] for f in figures if f.name in kept]
-    manifest = {"command": command, "version": __version__, "quick": quick, "figures": entries}
+    manifest = {"command": command, "version": __version__, "quick": quick, "platform": platform_info(),
+                "figures": entries}
     write_json(out / "MANIFEST.json", manifest)
     return manifest
 
