@@ -10,11 +10,13 @@ from sim.apps.dashboard.server import DEFAULT_HOST, DEFAULT_PORT
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``dashboard`` and ``dashboard-timing``."""
-    dash = add_command(sub, "dashboard", "interactive dashboard in the browser (Mesa SolaraViz)", """
+    dash = add_command(sub, "dashboard", "interactive dashboard in the browser (solara, Mesa model)", """
         Serve the interactive dashboard: choose a scenario, leverage, maintenance margin, the
-        leveraged-ETF and dealer-gamma sizes and a shock, then step the model day by day and watch
-        the index, margin debt, selling by channel, margin calls and dealer gamma. Listens on this
-        machine only (127.0.0.1) unless --host says otherwise. Needs the viz extra.""", f"""
+        leveraged-ETF and dealer-gamma sizes and a shock, then step or play the model day by day
+        and watch the index, margin debt, net buying by channel, margin calls and dealer gamma.
+        Compare two scenarios, or two values of one input, on the same seed; draw a fan chart of
+        the index and margin debt over 2 to 50 seeds. Listens on this machine only (127.0.0.1)
+        unless --host says otherwise. Needs the viz extra.""", f"""
         marginsim dashboard                      # then open http://{DEFAULT_HOST}:{DEFAULT_PORT}
         marginsim dashboard --port 9000
         marginsim dashboard --host 0.0.0.0       # reachable from other machines: a deliberate choice""")

@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import StepPatch
 from matplotlib.path import Path
 
-from sim.apps.dashboard.panels import PANELS, Context, Panel, Records, Series, column
+from sim.apps.dashboard.panels import Context, Panel, Records, Series, column
 from sim.report import style
 
 FIGSIZE = (4.8, 3.1)  # inches; an SVG inch is 96 px in the browser, so about 460 x 300 px
@@ -224,11 +224,3 @@ class LiveFigure:
             for data, chunk in zip(paths, self._template[1:], strict=True):
                 out += [data, chunk]
             return "".join(out).encode()
-
-
-def render_svg(panel: Panel, records: Records, ctx: Context) -> bytes:
-    """The panel's figure for one run's ``records`` as SVG (a one-off :class:`LiveFigure`)."""
-    return LiveFigure(panel, ctx).svg(records)
-
-
-__all__ = ["PANELS", "Context", "LiveFigure", "Panel", "render_svg"]
