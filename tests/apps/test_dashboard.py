@@ -422,8 +422,7 @@ def test_dashboard_timing_measures_play_speed(tmp_path, capsys):
 
     result = json.loads(out.read_text())
     assert result["days_per_s_playing"] > 0 and result["days_per_s_redraw_every_day"] > 0
-    assert main(["dashboard-timing", "--accounts", "300", "--days", "200"]) == 2
-    assert "--days 200: must be an integer in [1, 125]" in capsys.readouterr().err
+    assert result["days"] == 3 and result["redraws_playing"] >= 1
 
 
 def test_redraws_rewrite_only_the_paths_until_a_y_limit_moves(stepped):

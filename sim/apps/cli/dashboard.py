@@ -29,15 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     timing = add_command(sub, "dashboard-timing", "time the dashboard on the server (model, panels, play speed)", """
         Step the dashboard's model at its defaults (finra-2026-05, shock on day 60) and time, per
         day, the model's step and the drawing of the five panels to SVG (what a redraw after every
-        day costs), then play on flat out as the page's play button does (several days per redraw)
-        and count days per second. Prints the medians and the speeds; --out also writes them as
-        JSON. (The speed in the browser is measured by tests/apps/test_dashboard_browser.py.)""", """
+        day costs), then play as many days flat out on a fresh model, as the page's play button
+        does (several days per redraw), and count days per second. Prints the medians and the
+        speeds; --out also writes them as JSON. (The speed in the browser is measured by tests/apps/test_dashboard_browser.py.)""", """
         marginsim dashboard-timing
         marginsim dashboard-timing --accounts 20000 --days 30 --out results/dashboard_timing.json""")
     timing.add_argument("--accounts", type=int, default=100_000, help="margin accounts in the book (default 100000)")
     timing.add_argument("--days", type=integer(1, 10_000), default=100,
                         help="days timed drawing every day, then as many played (default 100; at most "
-                             "half the run's length)")
+                             "the run's length - 1)")
     timing.add_argument("--out", help="also write the numbers as JSON to this file")
     timing.set_defaults(handler=cmd_dashboard_timing)
 
