@@ -41,8 +41,6 @@ import pytest
 import sim
 from sim.core.errors import InputError
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-
 ROOT = Path(__file__).resolve().parents[1]
 WATCHDOG_S = 8.0
 """A bad input must be rejected within this time (the rejected work would take a minute or more)."""

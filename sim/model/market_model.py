@@ -15,6 +15,7 @@ from sim.book.arrays import ClearingResult
 from sim.config.scenario import Event, Scenario
 from sim.core import detmath, detrandom, margin
 from sim.core.detarrays import exp_array, matvec
+from sim.core.errors import InputError
 from sim.core.regimes import regime_label
 from sim.model.accounts import broker_rules, build_accounts
 from sim.model.agents.leveraged_etf import LeveragedETF
@@ -53,7 +54,8 @@ class MarketModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int = 0, mode: Mode = "kernel",
                  check_every_day: bool = False, record_intraday: bool = False) -> None:
         if mode not in ("kernel", "agents"):
-            raise ValueError(f"mode = {mode!r}: must be 'kernel' or 'agents'")
+            raise InputError(f"mode = {mode!r}: must be 'kernel' or 'agents'", field="mode",
+                             allowed="'kernel' or 'agents'")
         seeds = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
         super().__init__(rng=np.random.default_rng(seeds["mesa"]))
         self.spec = scenario

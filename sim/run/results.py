@@ -9,7 +9,6 @@ hash, scenario, metrics); :attr:`SimulationResult.metrics` reads the same number
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,7 +124,3 @@ class SimulationResult:
         write_json(summary_path, self.summary)
         return ts_path, summary_path
 
-
-def read_summary(path: str | Path) -> dict[str, Any]:
-    """A ``summary.json`` written by :meth:`SimulationResult.write`."""
-    return json.loads(Path(path).read_text())

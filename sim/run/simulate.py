@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim import __version__
-from sim.config.fields import Field, check
+from sim.config.fields import check
 from sim.config.scenario import Scenario, ScenarioError, coerce
 from sim.config.schema import SEED
 from sim.model.invariants import check_conservation
@@ -26,10 +26,6 @@ DRIFT_EVENTS = ("leverage_growth",)
 def first_shock_day(spec: Scenario) -> int | None:
     """Day of the first scheduled event, not counting ``leverage_growth`` (a drift, not a shock)."""
     return min((e.day for e in spec.events if e.kind not in DRIFT_EVENTS), default=None)
-
-
-MODE = Field(str, choices=("kernel", "agents"), doc="the margin book as arrays (kernel) or one Mesa agent "
-             "per investor (agents, the reference)")
 
 
 def check_seed(seed: Any) -> int:
@@ -77,7 +73,6 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     """
     spec = coerce(scenario)
     check_seed(seed)
-    check(mode, MODE, "mode", error=ScenarioError)
     dates = trading_days(spec.meta.start_date, spec.simulation.days) if spec.meta.start_date else None
     model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day,
                         record_intraday=record_intraday)
