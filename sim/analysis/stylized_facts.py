@@ -4,6 +4,10 @@ Every function takes a 1-D array of daily log returns (fraction) and returns pla
 numpy arrays. Sample moments follow the usual unbiased conventions (scipy's ``bias=False``);
 the ACF is the standard sample autocorrelation (mean removed, lag-k cross products divided
 by n times the variance), which for an AR(1) with coefficient phi tends to phi^k.
+
+Logarithms, powers and sums of products go through :mod:`sim.core.detarrays` (not ``np.log``,
+``np.power``, ``np.dot`` or ``np.corrcoef``, whose last bits depend on the CPU's SIMD code and
+BLAS kernels), so the validation numbers are the same on every machine.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from sim.core.detarrays import dot, log_array
 from sim.core.errors import InputError
 from sim.run.metrics import excess_kurtosis
 
@@ -26,7 +30,7 @@ TAIL_FRACTION = 0.025
 def log_returns(levels: np.ndarray) -> np.ndarray:
     """Daily log returns of a price or index level series (length n - 1)."""
     x = np.asarray(levels, dtype=float)
-    return np.diff(np.log(x))
+    return np.diff(log_array(x))
 
 
 def annualized_vol(returns: np.ndarray, days_per_year: float = TRADING_DAYS) -> float:
@@ -36,8 +40,28 @@ def annualized_vol(returns: np.ndarray, days_per_year: float = TRADING_DAYS) -> 
 
 
 def skewness(returns: np.ndarray) -> float:
-    """Unbiased sample skewness (0 for a symmetric distribution)."""
-    return float(stats.skew(np.asarray(returns, dtype=float), bias=False))
+    """Unbiased sample skewness (0 for a symmetric distribution).
+
+    ``scipy.stats.skew(r, bias=False)``'s formula, G1 = g1 sqrt(n (n - 1)) / (n - 2) with
+    g1 = m3 / m2^1.5, the cube written as a product (``np.power`` rounds per CPU).
+    """
+    r = np.asarray(returns, dtype=float)
+    n = r.size
+    d = r - r.mean()
+    m2 = float((d * d).mean())
+    if n < 3 or m2 == 0.0:
+        return 0.0
+    m3 = float((d * d * d).mean())
+    return m3 / (m2 * math.sqrt(m2)) * math.sqrt(n * (n - 1.0)) / (n - 2.0)
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two equal-length samples (``np.corrcoef(x, y)[0, 1]``), summed in index order."""
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    a = a - a.mean()
+    b = b - b.mean()
+    return dot(a, b) / math.sqrt(dot(a, a) * dot(b, b))
 
 
 def hill_index(returns: np.ndarray, tail_fraction: float = TAIL_FRACTION, k: int | None = None) -> float:
@@ -58,7 +82,7 @@ def hill_index(returns: np.ndarray, tail_fraction: float = TAIL_FRACTION, k: int
     if top[k] <= 0.0:
         raise InputError(f"hill_index: the {k + 1} largest losses must be > 0", field="returns",
                          allowed=f"at least {k + 1} losses > 0")
-    return float(k / np.sum(np.log(top[:k] / top[k])))
+    return float(k / np.sum(log_array(top[:k] / top[k])))
 
 
 def acf(x: np.ndarray, max_lag: int) -> np.ndarray:
@@ -68,15 +92,15 @@ def acf(x: np.ndarray, max_lag: int) -> np.ndarray:
     n = y.size
     if not 1 <= max_lag < n:
         raise InputError(f"acf: max_lag = {max_lag} must be in [1, {n - 1}]", field="max_lag", allowed=f"[1, {n - 1}]")
-    denom = float(np.dot(y, y))
-    return np.array([float(np.dot(y[:-k], y[k:])) / denom for k in range(1, max_lag + 1)])
+    denom = dot(y, y)
+    return np.array([dot(y[:-k], y[k:]) / denom for k in range(1, max_lag + 1)])
 
 
 def leverage_effect(returns: np.ndarray, max_lag: int) -> np.ndarray:
     """corr(r_t, |r_t+k|) for k = 1..max_lag (Pearson): negative when falls raise later volatility."""
     r = np.asarray(returns, dtype=float)
     a = np.abs(r)
-    return np.array([float(np.corrcoef(r[:-k], a[k:])[0, 1]) for k in range(1, max_lag + 1)])
+    return np.array([pearson(r[:-k], a[k:]) for k in range(1, max_lag + 1)])
 
 
 @dataclass

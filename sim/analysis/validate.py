@@ -14,6 +14,7 @@ to ``validation.md``, ``validation.json`` and ``validation.png``:
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from sim import __version__
 from sim.analysis import stylized_facts as sf
 from sim.config import finra
 from sim.config.scenario import Scenario, load
+from sim.core.detarrays import exp_array, log1p_array, log_array, pow_array
 from sim.model.market_model import CHANNELS
 from sim.run.metrics import max_drawdown
 from sim.run.simulate import simulate
@@ -115,7 +117,7 @@ OFF_TARGET = Target("excess_kurtosis", "excess kurtosis, every channel off", -ma
 def sp500_returns() -> pd.Series:
     """Daily log returns of the S&P 500 (adjusted close, 1999-2018) shipped in ``arch.data.sp500``."""
     close = sp500.load()["Adj Close"].astype(float)
-    return np.log(close).diff().dropna()
+    return pd.Series(log_array(close.to_numpy()), index=close.index, name=close.name).diff().dropna()
 
 
 def finra_margin_debt() -> pd.Series:
@@ -139,7 +141,7 @@ def run_returns(spec: Scenario, seed: int, burn_in: int, tick: Tick | None = Non
     ts = simulate(spec, seed).timeseries
     if tick is not None:
         tick()
-    return np.log1p(ts["index_return"].to_numpy()[burn_in:]), ts
+    return log1p_array(ts["index_return"].to_numpy()[burn_in:]), ts
 
 
 def tfg_sweep(sizes: Sizes, tick: Tick | None = None) -> list[dict]:
@@ -194,7 +196,7 @@ def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dic
     real_debt = finra_margin_debt()
     start, end = real_returns.index[0], real_returns.index[-1]
     real_debt = real_debt[(real_debt.index >= start.to_period("M").to_timestamp()) & (real_debt.index <= end)]
-    level = np.exp(real_returns.cumsum())
+    level = pd.Series(exp_array(real_returns.cumsum().to_numpy()), index=real_returns.index)
     real_index = level.resample("MS").first().reindex(real_debt.index).to_numpy()
     out = {}
     for name, debt, index in (("simulated", sim_debt, sim_index), ("finra", real_debt.to_numpy(), real_index)):
@@ -203,7 +205,7 @@ def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dic
         out[name] = {"months": int(debt.size), "yoy_median": float(np.median(growth)),
                      "yoy_std": float(np.std(growth, ddof=1)), "yoy_min": float(growth.min()),
                      "yoy_max": float(growth.max()),
-                     "corr_with_index_yoy": float(np.corrcoef(growth, index_growth)[0, 1]),
+                     "corr_with_index_yoy": sf.pearson(growth, index_growth),
                      **debt_after_crash(debt, index), "yoy": growth.tolist()}
     out["finra"]["first_month"] = str(real_debt.index[0].date())
     return out
@@ -211,7 +213,15 @@ def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dic
 
 # ------------------------------------------------------------------- distributions
 DENSITY_EDGES = np.linspace(-10.0, 10.0, 81)
-TAIL_GRID = np.logspace(-0.5, 1.2, 35)
+
+
+@functools.cache
+def tail_grid() -> np.ndarray:
+    """The 35 points x of the loss tail P(-z > x): ``np.logspace(-0.5, 1.2, 35)`` with a pow that is the
+    same on every CPU (computed on first use, so importing this module does not compile a kernel)."""
+    grid = pow_array(10.0, np.linspace(-0.5, 1.2, 35))
+    grid.flags.writeable = False
+    return grid
 
 
 def standardized(returns: np.ndarray) -> np.ndarray:
@@ -220,10 +230,10 @@ def standardized(returns: np.ndarray) -> np.ndarray:
 
 
 def distribution(returns: np.ndarray) -> dict[str, list[float]]:
-    """Density of standardized returns on ``DENSITY_EDGES`` and the loss tail P(-z > x) on ``TAIL_GRID``."""
+    """Density of standardized returns on ``DENSITY_EDGES`` and the loss tail P(-z > x) on ``tail_grid()``."""
     z = standardized(returns)
     density, _ = np.histogram(z, DENSITY_EDGES, density=True)
-    tail = [(float(np.mean(-z > x))) for x in TAIL_GRID]
+    tail = [(float(np.mean(-z > x))) for x in tail_grid()]
     return {"density": density.tolist(), "loss_tail": tail}
 
 
@@ -291,7 +301,7 @@ def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None
         "simulated_median": median,
         "channels_off": off_facts.to_json(),
         "targets": targets,
-        "distribution": {"edges": DENSITY_EDGES.tolist(), "tail_grid": TAIL_GRID.tolist(),
+        "distribution": {"edges": DENSITY_EDGES.tolist(), "tail_grid": tail_grid().tolist(),
                          "real": distribution(real.to_numpy()), "simulated": distribution(first_r),
                          "channels_off": distribution(off_r)},
         "margin_debt": margin_debt_comparison(first_ts.iloc[sizes.burn_in:], real),

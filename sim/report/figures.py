@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.core.detarrays import matvec
 from sim.report import style
 from sim.run.results import SimulationResult
 
@@ -72,7 +73,7 @@ def overview_figure(ts: pd.DataFrame, summary: dict) -> Figure:
     fig, axes = plt.subplots(4, 1, figsize=(8, 9.5), sharex=True, constrained_layout=True)
     ax = axes[0]
     ax.plot(day, ts["index_level"], label="index (price)")
-    fund = 100.0 * (ts[[f"fundamental_{n}" for n in names]].to_numpy() / p0) @ np.array(weights)
+    fund = 100.0 * matvec(ts[[f"fundamental_{n}" for n in names]].to_numpy() / p0, np.array(weights))
     ax.plot(day, fund, linestyle="--", label="fundamental value")
     for ev in sc.get("events", []):
         ax.axvline(ev["day"], color=style.PALETTE["black"], linewidth=0.6, alpha=0.5)

@@ -85,3 +85,25 @@ def test_stylized_facts_bundle_and_log_returns():
     assert abs(row["excess_kurtosis"]) < 0.5 and row["hill_index"] > 3.5
     with pytest.raises(ValueError, match="need more than"):
         sf.stylized_facts(r[:50])
+
+
+def test_skewness_and_pearson_agree_with_scipy_and_numpy():
+    """The CPU-independent formulas give scipy's unbiased skewness and numpy's corrcoef (to rounding),
+    and the textbook values: an exponential sample has skewness 2; y = 3x + 1 has correlation 1."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    x = rng.exponential(size=50_000)
+    y = 0.3 * x + rng.normal(size=x.size)
+    assert sf.skewness(x) == pytest.approx(stats.skew(x, bias=False), rel=1e-12)
+    assert sf.skewness(x) == pytest.approx(2.0, abs=0.1)               # s.e. ~ sqrt(6 / n) x 4
+    assert sf.skewness(np.ones(10)) == 0.0
+    assert sf.pearson(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1], rel=1e-12)
+    assert sf.pearson(x, 3.0 * x + 1.0) == pytest.approx(1.0, rel=1e-14)
+    assert sf.pearson(x, -x) == pytest.approx(-1.0, rel=1e-14)
+
+
+def test_tail_grid_is_numpys_logspace():
+    from sim.analysis.validate import tail_grid
+
+    np.testing.assert_allclose(tail_grid(), np.logspace(-0.5, 1.2, 35), rtol=1e-15)

@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.analysis.stylized_facts import pearson
 from sim.config.scenario import load
 from sim.model.market_model import MarketModel
 from sim.report import style
@@ -98,7 +99,7 @@ def plot_gamma(data: FigureData, path: Path) -> None:
     ax.axvline(0, color=style.PALETTE["black"], linewidth=0.5)
     ax.set_xlabel("dealer gamma exposure at the close, $ billion per 1% move (short gamma < 0)")
     ax.set_ylabel("next day's absolute index return, %")
-    corr = float(np.corrcoef(a["gex"], a["next_abs_return"])[0, 1])
+    corr = pearson(a["gex"], a["next_abs_return"])
     ax.set_title(f"Next-day absolute return by dealer gamma: correlation {corr:+.2f}\n"
                  f"finra-2026-05 without the scheduled shock, {m['days']} days, seed {data.seeds[0]}")
     ax.legend(loc="upper right")

@@ -31,11 +31,11 @@ def build(quick: bool) -> FigureData:
     for label, r in series.items():
         z = v.standardized(r)
         arrays[f"{label}_density"] = np.histogram(z, bins=v.DENSITY_EDGES, density=True)[0]
-        arrays[f"{label}_tail"] = np.array([(-z > x).mean() for x in v.TAIL_GRID])
+        arrays[f"{label}_tail"] = np.array([(-z > x).mean() for x in v.tail_grid()])
         arrays[f"{label}_acf_abs"] = sf.acf(np.abs(r), LAGS_ABS)
         arrays[f"{label}_acf"] = sf.acf(r, LAGS)
         arrays[f"{label}_kurtosis"] = np.array([sf.stylized_facts(r).excess_kurtosis])
-    arrays["edges"], arrays["tail_grid"] = v.DENSITY_EDGES, v.TAIL_GRID
+    arrays["edges"], arrays["tail_grid"] = v.DENSITY_EDGES, v.tail_grid()
     return FigureData(arrays, seeds=[SEED], scenario_hashes=hashes,
                       meta={"days": int(series["sim"].size), "real_days": int(real.size)})
 
