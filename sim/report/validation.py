@@ -94,7 +94,8 @@ def _facts_table(res: dict) -> list[str]:
     seeds = res["baseline"]["seeds"]
     first = res["simulated"][0]
     lines = ["", "## Stylized facts of daily returns", "",
-             f"| statistic | S&P 500 | baseline, median of {len(seeds)} seeds | range over seeds | seed {seeds[0]} "
+             f"| statistic | S&P 500 | baseline, median of {len(seeds)} seed{'s' if len(seeds) != 1 else ''} "
+             f"| range over seeds | seed {seeds[0]} "
              "| every channel off |",
              "|---|---|---|---|---|---|"]
     for label, key, d in FACT_ROWS:
