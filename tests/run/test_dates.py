@@ -38,6 +38,19 @@ def test_day_numbers_are_nyse_trading_days(start, day, date):
     assert trading_days(start, day + 1)[day] == pd.Timestamp(date)
 
 
+@pytest.mark.parametrize("name", sorted(DATED))
+def test_every_dated_event_falls_on_the_trading_day_its_comment_names(name):
+    """An event block opening ``[[events]]  # YYYY-MM-DD...`` happens on that NYSE trading day
+    (the first date named; "2008-03-14/17" means from the 14th)."""
+    text = (SCENARIOS / f"{name}.toml").read_text()
+    blocks = re.findall(r"^\[\[events\]\]\s*#\s*(\d{4}-\d{2}-\d{2})[^\n]*\nday = (\d+)", text, flags=re.M)
+    assert len(blocks) >= 3
+    dates = trading_days(DATED[name], load(name).simulation.days)
+    wrong = [(date, int(day), str(dates[int(day)].date())) for date, day in blocks
+             if dates[int(day)] != pd.Timestamp(date)]
+    assert not wrong, f"(comment date, day, that day's date): {wrong}"
+
+
 def test_a_dated_run_has_a_date_column_next_to_day_and_keeps_it_in_parquet(tmp_path):
     spec = load("covid-2020", ["margin.accounts=1000"])
     result = sim.simulate(spec, seed=1)
