@@ -88,3 +88,39 @@ def test_a_generic_x86_64_build_gives_the_same_bits(tmp_path):
     generic = _probe(tmp_path, _generic_env())
     differ = sorted(k for k in host if host[k] != generic[k])
     assert not differ, f"outputs that depend on the CPU: {differ}"
+
+
+COMMITTED = ("finra_margin_debt", "cascade_anatomy", "letf_flow", "returns_vs_real")
+"""Full-size figures cheap enough (a few minutes together) to rebuild in the slow suite."""
+
+FULL_PROBE = """
+    import json, sys
+    from sim.report.paper import registry
+
+
+    def main():
+        names = set(sys.argv[1:])
+        print(json.dumps({f.name: f.build(False).sha256() for f in registry() if f.name in names}))
+
+
+    if __name__ == "__main__":
+        main()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or platform.libc_ver()[0] != "glibc",
+                    reason="the generic-CPU build is set up for x86-64 Linux with glibc")
+def test_a_generic_x86_64_build_reproduces_the_committed_figure_hashes(tmp_path):
+    """The data hashes in results/figures/MANIFEST.json, rebuilt at full size as a baseline CPU would."""
+    manifest = json.loads((ROOT / "results" / "figures" / "MANIFEST.json").read_text())
+    committed = {f["figure"]: f["data_sha256"] for f in manifest["figures"]}
+    script = tmp_path / "full.py"
+    script.write_text(textwrap.dedent(FULL_PROBE))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **_generic_env()}
+    env.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, str(script), *COMMITTED], env=env, capture_output=True, text=True,
+                          timeout=3600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rebuilt = json.loads(done.stdout.strip().splitlines()[-1])
+    assert rebuilt == {name: committed[name] for name in COMMITTED}
