@@ -11,7 +11,7 @@ records are bit-identical to the Mesa engine's.
 
 from __future__ import annotations
 
-import math
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -21,7 +21,7 @@ from sim.core import detrandom
 from sim.core.regimes import regime_label
 from sim.model.invariants import InvariantError, check_conservation
 from sim.model.market_model import MarketModel
-from sim.model.records import FLOW_COLUMNS, TALLIED
+from sim.model.records import TALLIED
 
 BLOCK_DAYS = 64
 """Days per kernel call when neither progress nor daily checks ask for fewer."""
@@ -31,7 +31,6 @@ ROW_COLUMNS = ("margin_debt", "cash_debit", "short_market_value", "free_credit",
                "clearing_rounds", "dealer_gex_usd", "letf_aum_usd", "vol_control_exposure", *TALLIED)
 VALUE_FUND_COLUMNS = ("flow_value_funds_usd", "value_funds_wealth_usd", "value_funds_position_usd",
                       "value_funds_leverage", "value_funds_alive", "value_funds_failed")
-_ = FLOW_COLUMNS
 
 
 def columns(model: MarketModel) -> list[str]:
@@ -43,20 +42,18 @@ def columns(model: MarketModel) -> list[str]:
 
 
 def needs_compile() -> bool:
-    """Will the next run compile the day kernel (no usable cache entry)? Loads numba."""
-    from sim.model.compiled import day  # noqa: PLC0415 - loads numba; callers ask only before running
+    """Will the next compiled run compile the day kernel first (no cache entry on disk)? Loads numba."""
+    from sim.model.compiled import day  # noqa: PLC0415 - loads numba; asked only before a compiled run
 
-    return not day.run_days.stats.cache_hits and not _cached(day.run_days)
-
-
-def _cached(dispatcher) -> bool:
-    """Is there an on-disk cache index for ``dispatcher`` (compiled before, by any process)?"""
-    try:
-        impl = dispatcher._cache._impl  # numba's cache implementation: where the index file lives
-        return bool(impl.locator.ensure_cache_path() is None and
-                    __import__("os").path.exists(dispatcher._cache._index_path))
-    except AttributeError:
+    if day.run_days.signatures:
         return False
+    cache = getattr(day.run_days, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)  # numba's cache index file
+    return index is None or not os.path.exists(index)
+
+
+COMPILE_SECONDS = 60
+"""About how long compiling the engine takes on a cold cache (2 cores)."""
 
 
 def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
@@ -123,5 +120,4 @@ def _frame(model: MarketModel, cols: list[str], rec: np.ndarray) -> pd.DataFrame
         previous = debt
     ts["regime"] = labels
     model._prev_margin_debt = previous
-    _ = math
     return ts
