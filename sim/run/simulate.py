@@ -22,6 +22,7 @@ from sim.run.metrics import summarize
 from sim.run.results import SimulationResult
 
 ENGINES = ("compiled", "mesa")
+DEFAULT_ENGINE = "compiled"
 """``compiled``: the day loop in numba (:mod:`sim.model.compiled`); ``mesa``: the Mesa model's ``step()``."""
 DRIFT_EVENTS = ("leverage_growth",)
 """Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
@@ -39,7 +40,7 @@ def check_seed(seed: Any) -> int:
 
 def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
              progress: bool | Callable[[int, int], None] = False, check_every_day: bool = False,
-             record_intraday: bool = False, engine: str = "mesa") -> SimulationResult:
+             record_intraday: bool = False, engine: str = DEFAULT_ENGINE) -> SimulationResult:
     """Run ``scenario`` with ``seed``: the daily series and the summary.
 
     The result is a pure function of (scenario, seed): the same inputs give bit-identical
@@ -55,17 +56,18 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         The margin book as numba arrays, or one Mesa agent per investor (the reference).
     progress : bool or callable
         True: a tqdm bar of days on stderr. A callable is called as ``progress(done, total)``
-        before the first day and after each day.
+        before the first day and after each day (the compiled engine: after each block of
+        days, one day with ``check_every_day``).
     check_every_day : bool
         Check the accounting invariants after every day, not only at the end.
     record_intraday : bool
         Also keep one row per substep (prices, each channel's flow, calls and forced sales) in
         ``result.intraday``.
-    engine : {'mesa', 'compiled'}
+    engine : {'compiled', 'mesa'}
         ``'compiled'`` runs the whole trading day in numba (:mod:`sim.model.compiled`);
         ``'mesa'`` steps the Mesa model (the readable reference). The compiled engine runs the
         margin book as arrays: with ``mode='agents'`` or ``record_intraday`` the Mesa engine runs.
-        ``ts.attrs['engine']`` says which one ran.
+        ``result.engine`` says which one ran (not in the files: they are the same either way).
 
     Returns
     -------
@@ -108,12 +110,12 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         "metrics": summarize(ts, model.initial, first_shock_day(spec)),
         "scenario": spec.to_dict(),
     }
-    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash(), "engine": engine})
+    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
     intraday = None
     if record_intraday:
         intraday = pd.DataFrame.from_records(model.intraday_records)
         intraday.attrs.update(ts.attrs)
-    return SimulationResult(ts, summary, intraday)
+    return SimulationResult(ts, summary, intraday, engine)
 
 
 def _reporter(spec: Scenario, progress: bool | Callable[[int, int], None]) -> Callable[[int, int], None] | None:

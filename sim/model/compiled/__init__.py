@@ -43,7 +43,7 @@ def columns(model: MarketModel) -> list[str]:
 
 def needs_compile() -> bool:
     """Will the next compiled run compile the day kernel first (no cache entry on disk)? Loads numba."""
-    from sim.model.compiled import day  # noqa: PLC0415 - loads numba; asked only before a compiled run
+    from sim.model.compiled import day
 
     if day.run_days.signatures:
         return False
@@ -63,7 +63,7 @@ def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
     ``progress(done, total)`` is called before the first day and after each block of days;
     ``check_every_day`` runs blocks of one day and the conservation checks after each.
     """
-    from sim.model.compiled import day, state  # noqa: PLC0415 - keeps numba out of ``import sim.model``
+    from sim.model.compiled import day, state
 
     spec = model.spec
     total, k, substeps = spec.simulation.days, spec.n_assets, spec.simulation.substeps

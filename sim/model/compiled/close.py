@@ -100,7 +100,7 @@ from sim.model.rules import value_funds as value_fund_rules
 @jitable
 def book_close(cst, rules, accounts, prices, addon, agg):
     """Interest, call reset and the FINRA aggregates, broker by broker, summed in broker order."""
-    long, short, cash, short_credit, reserve, call_day, target_leverage, short_target, home, broker_start = accounts
+    long, short, cash, short_credit, reserve, call_day, _target_leverage, _short_target, _home, broker_start = accounts
     agg[:] = 0.0
     part = np.empty(N_AGG)
     one = np.zeros(2, dtype=np.int64)

@@ -227,7 +227,7 @@ def vol_control_order(cst, sc, vec, vc_history, work, out):
 @jitable
 def margin_orders(cst, sc, vec, rules, accounts, work, out):
     """The margin investors' voluntary rebalancing, broker by broker: $ per asset into ``out``."""
-    long, short, cash, short_credit, reserve, call_day, target_leverage, short_target, home, broker_start = accounts
+    long, short, cash, short_credit, _reserve, _call_day, target_leverage, short_target, home, broker_start = accounts
     k = out.shape[0]
     if sc[S_LEVERAGE_GROWTH] != 0.0:
         factor = detmath.exp(sc[S_LEVERAGE_GROWTH] / cst[C_DAYS_PER_YEAR])
@@ -282,7 +282,7 @@ def value_funds_order(cst, vec, vf, vf_alive, orders, present, work, out):
 @jitable
 def clear(cst, sc, vec, rules, accounts, day, work, stats, found, near):
     """Clear the margin book at the substep's flow, settle with the market maker and dealers, move prices."""
-    long, short, cash, short_credit, reserve, call_day, target_leverage, short_target, home, broker_start = accounts
+    long, short, cash, short_credit, reserve, call_day, _target_leverage, _short_target, _home, broker_start = accounts
     k = vec.shape[1]
     for w in (W_SOLD_SHARES, W_SOLD_USD, W_BOUGHT_USD, W_DEALER_USD, W_DEALER_SHARES):
         work[w, :] = 0.0
