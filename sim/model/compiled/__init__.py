@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.core import detrandom
 from sim.core.regimes import regime_label
+from sim.model.compiled import day, state
 from sim.model.invariants import InvariantError, check_conservation
 from sim.model.market_model import MarketModel
 from sim.model.records import TALLIED
@@ -43,11 +44,10 @@ def columns(model: MarketModel) -> list[str]:
 
 def needs_compile() -> bool:
     """Will the next compiled run compile the day kernel first (no cache entry on disk)? Loads numba."""
-    from sim.model.compiled import day
-
-    if day.run_days.signatures:
+    kernel = day.run_days()
+    if kernel.signatures:
         return False
-    cache = getattr(day.run_days, "_cache", None)
+    cache = getattr(kernel, "_cache", None)
     index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)  # numba's cache index file
     return index is None or not os.path.exists(index)
 
@@ -63,7 +63,6 @@ def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
     ``progress(done, total)`` is called before the first day and after each block of days;
     ``check_every_day`` runs blocks of one day and the conservation checks after each.
     """
-    from sim.model.compiled import day, state
 
     spec = model.spec
     total, k, substeps = spec.simulation.days, spec.n_assets, spec.simulation.substeps
@@ -79,7 +78,7 @@ def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
         progress(0, total)
     for first in range(0, total, block):
         last = min(first + block, total)
-        day.run_days(first, z[first:last], eps[first:last], *st, rec[first:last], found, near)
+        day.run_days()(first, z[first:last], eps[first:last], *st, rec[first:last], found, near)
         _check_days(cols, rec[first:last], k)
         if check_every_day:
             state.write_back(st, model)

@@ -177,11 +177,9 @@ def one_substep(cst, sc, vec, letf, letf_shares, letf_underlying, opt, opt_under
     return int(clear_stats[stats.STAT_ROUNDS])
 
 
-# The day loop is one kernel (numba inlines none of the calls above; each is compiled once).
-@kernel(margin, impact, detmath, deterf, pairwise, book_arrays, stats, scan, listing, settle, clearing, daily,
-        layout, substep, close, market, dealer, funds, traders, value_fund_rules, leveraged_value_fund)
-def run_days(first, z, eps, cst, sc, vec, letf, letf_shares, letf_underlying, opt, opt_underlying, opt_is_call, vf,
-             vf_alive, vf_restart, vc_history, events, rules, accounts, rec, found, near):  # pragma: no cover - jitted
+def _run_days(first, z, eps, cst, sc, vec, letf, letf_shares, letf_underlying, opt, opt_underlying, opt_is_call, vf,
+              vf_alive, vf_restart, vc_history, events, rules, accounts, rec, found, near):  # pragma: no cover - jitted
+    """Days ``first`` ... ``first + len(z) - 1``: their normals ``z`` and ``eps``, their rows into ``rec``."""
     k = vec.shape[1]
     work = np.zeros((N_WORK, k))
     orders = np.zeros((N_CH, k))
@@ -212,3 +210,15 @@ def run_days(first, z, eps, cst, sc, vec, letf, letf_shares, letf_underlying, op
         sc[S_BROKER_CASH] -= tot[T_LOSSES]
         close_day(cst, sc, vec, letf, letf_shares, opt, opt_underlying, opt_is_call, vf, vf_alive, vf_restart,
                   vc_history, rules, accounts, day, tot, max_rounds, work, agg, rec[d])
+
+
+_KERNEL: list = []
+
+
+def run_days():
+    """The day loop as one compiled kernel (built, or loaded from the cache, on first use: loads numba)."""
+    if not _KERNEL:
+        _KERNEL.append(kernel(margin, impact, detmath, deterf, pairwise, book_arrays, stats, scan, listing, settle,
+                              clearing, daily, layout, substep, close, market, dealer, funds, traders,
+                              value_fund_rules, leveraged_value_fund)(_run_days))
+    return _KERNEL[0]
