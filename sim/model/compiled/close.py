@@ -130,8 +130,8 @@ def market_close(cst, sc, vec, prices):
 @jitable
 def vol_observe(cst, sc, vc_history, log_return):
     """The volatility-control fund's two EWMAs and its lagged estimates after a day."""
-    sc[S_VC_VAR_FAST] = cst[C_VC_FAST] * sc[S_VC_VAR_FAST] + (1.0 - cst[C_VC_FAST]) * (log_return * log_return)
-    sc[S_VC_VAR_SLOW] = cst[C_VC_SLOW] * sc[S_VC_VAR_SLOW] + (1.0 - cst[C_VC_SLOW]) * (log_return * log_return)
+    sc[S_VC_VAR_FAST] = market.ewma_variance(cst[C_VC_FAST], sc[S_VC_VAR_FAST], log_return)
+    sc[S_VC_VAR_SLOW] = market.ewma_variance(cst[C_VC_SLOW], sc[S_VC_VAR_SLOW], log_return)
     for i in range(vc_history.shape[0] - 1):
         vc_history[i] = vc_history[i + 1]
     vc_history[vc_history.shape[0] - 1] = funds.vol_estimate(sc[S_VC_VAR_FAST], sc[S_VC_VAR_SLOW],
