@@ -155,11 +155,7 @@ def rehedge(cst, sc, vec, opt, opt_underlying, opt_is_call, time, index_level, w
                        index_level, cst[C_DAYS_PER_YEAR], cst[C_OPT_VOL], cst[C_OPT_RATE], pos_delta, pos_gamma)
     target = work[W_TMP]
     dealer.target_hedge(opt_underlying, pos_delta, index_level, cw, prices, target)
-    for j in range(prices.shape[0]):
-        trade = target[j] - vec[V_DEALER_SHARES, j]
-        out[j] = trade * prices[j]
-        vec[V_DEALER_SHARES, j] += trade
-    sc[S_DEALER_CASH] -= pairwise_sum(out)
+    sc[S_DEALER_CASH] -= dealer.rehedge_to(target, vec[V_DEALER_SHARES], prices, out)
     dealer.dollar_gamma(opt_underlying, pos_gamma, prices, index_level, cw, work[W_GAMMA])
     dealer.hedge_limit(opt_underlying, opt[O_QUANTITY], prices, index_level, cw, work[W_LIMIT])
 

@@ -8,16 +8,13 @@ series go in numpy's order (:func:`sim.core.pairwise.pairwise_sum`), per-asset s
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from sim.core import deterf, detmath
+from sim.core import options
 from sim.core.jit import jitable
 from sim.core.pairwise import pairwise_sum
 
 INDEX = -1
-SQRT_2PI = math.sqrt(2.0 * math.pi)
 MIN_YEARS_DAYS = 1e-6
 
 
@@ -28,24 +25,12 @@ def spot(underlying, prices, index_level):
 
 
 @jitable
-def greeks(spot_level, strike, expiry, time, days_per_year, vol, rate, is_call):
-    """(delta, gamma) per unit of underlying of one option (Black-Scholes, time to expiry >= 1e-6 days)."""
-    years = max(expiry - time, MIN_YEARS_DAYS) / days_per_year
-    root = math.sqrt(years)
-    d1 = (detmath.log(spot_level / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
-    nd1 = deterf.ndtr(d1)
-    delta = nd1 if is_call else nd1 - 1.0
-    gamma = detmath.exp(-0.5 * d1 * d1) / SQRT_2PI / (spot_level * vol * root)
-    return delta, gamma
-
-
-@jitable
 def book_greeks(underlying, is_call, strike, expiry, quantity, time, prices, index_level, days_per_year, vol, rate,
                 pos_delta, pos_gamma):
     """The dealers' position delta and gamma per series (units of the underlying; 0 for closed series)."""
     for i in range(quantity.shape[0]):
-        d, g = greeks(spot(underlying[i], prices, index_level), strike[i], expiry[i], time, days_per_year, vol,
-                      rate, is_call[i])
+        years = max(expiry[i] - time, MIN_YEARS_DAYS) / days_per_year
+        d, g = options.greeks(spot(underlying[i], prices, index_level), strike[i], years, vol, rate, is_call[i])
         live = quantity[i] != 0.0
         pos_delta[i] = quantity[i] * (d if live else 0.0)
         pos_gamma[i] = quantity[i] * (g if live else 0.0)
@@ -105,6 +90,16 @@ def hedge_limit(underlying, quantity, prices, index_level, cap_weights, out):
     for j in range(out.shape[0]):
         out[j] = out[j] + on_index * cap_weights[j]
     return out
+
+
+@jitable
+def rehedge_to(target, shares, prices, out):
+    """Trade the hedge to ``target`` shares at ``prices``: the $ order into ``out``; returns its total."""
+    for j in range(prices.shape[0]):
+        trade = target[j] - shares[j]
+        out[j] = trade * prices[j]
+        shares[j] += trade
+    return pairwise_sum(out)
 
 
 @jitable
