@@ -97,9 +97,13 @@ def add_progress(p: argparse.ArgumentParser, what: str) -> None:
                    help=f"a progress bar of {what} on stderr (default: only when stderr is a terminal)")
 
 
-def announce_compile(engine: str) -> None:
-    """One line on stderr when the compiled engine is about to compile its kernels (a cold cache only)."""
-    if engine != "compiled":
+def announce_compile(engine: str, wanted: bool | None) -> None:
+    """One line on stderr when the compiled engine is about to compile its kernels (a cold cache only).
+
+    Shown when a progress bar would be (``--progress``, or stderr is a terminal): a new user is
+    not left waiting in silence, and scripts reading stderr see nothing new.
+    """
+    if engine != "compiled" or not (sys.stderr.isatty() if wanted is None else wanted):
         return
     from sim.model import compiled
 

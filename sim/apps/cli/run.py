@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     out = check_out(args.out or Path("results") / "runs" / f"{spec.meta.name}-seed{args.seed}")
     engine = DEFAULT_ENGINE if args.mode == "kernel" else "mesa"
-    announce_compile(engine)
+    announce_compile(engine, args.progress)
     start = time.perf_counter()
     with Progress(args.progress, spec.meta.name, "day") as bar:
         result = simulate(spec, args.seed, mode=args.mode, progress=bar.callback or False, engine=engine)

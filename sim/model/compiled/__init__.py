@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.core import detrandom
 from sim.core.regimes import regime_label
-from sim.model.compiled import day, state
+from sim.model.compiled import day, layout, state
 from sim.model.invariants import InvariantError, check_conservation
 from sim.model.market_model import MarketModel
 from sim.model.records import TALLIED
@@ -69,7 +69,7 @@ def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
     z = detrandom.standard_normal(model.fundamental_rng, (total, k + 1))
     eps = detrandom.standard_normal(model.noise_rng, (total, substeps, k))
     cols = columns(model)
-    rec = np.zeros((total, 3 + 2 * k + 35))
+    rec = np.zeros((total, 3 + 2 * k + layout.N_R))
     st = state.extract(model)
     found = np.empty(max(model.book.arrays().n, 1), dtype=np.int32)
     near = np.empty_like(found)
