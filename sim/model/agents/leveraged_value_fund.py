@@ -122,7 +122,11 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
 
     Returns the basket's unit price at the clearing point ($ per unit).
     """
-    excess0 = _excess(0.0, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+    unit_value = 0.0
+    for k in range(basket.shape[0]):
+        unit_value += basket[k] * fundamentals[k]
+    log_value = log(unit_value)  # the basket's fundamental value, the same in every evaluation below
+    excess0 = _excess(0.0, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
                       max_leverage, desired)
     if excess0 == 0.0:
         return _unit_price(0.0, basket, prices, other_flow, model, coef, adv)
@@ -131,7 +135,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
     step = abs(excess0)
     for _ in range(MAX_BRACKET_STEPS):
         hi = direction * step
-        gap = hi - _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+        gap = hi - _excess(hi, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta,
                            alive, max_leverage, desired)
         if gap * direction >= 0.0:
             break
@@ -139,7 +143,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
         step *= 2.0
     for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        gap = mid - _excess(mid, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+        gap = mid - _excess(mid, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta,
                             alive, max_leverage, desired)
         if gap * direction >= 0.0:
             hi = mid
@@ -147,7 +151,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
             lo = mid
         if abs(hi - lo) <= RELATIVE_TOLERANCE * abs(hi):
             break
-    _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+    _excess(hi, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
             max_leverage, desired)
     return _unit_price(hi, basket, prices, other_flow, model, coef, adv)
 
@@ -163,14 +167,11 @@ def _unit_price(traded, basket, prices, other_flow, model, coef, adv):
 
 
 @kernel(margin, impact, detmath)
-def _excess(traded, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+def _excess(traded, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
             max_leverage, desired):
     """Units the funds want to trade if together they trade ``traded`` units (writes their holdings)."""
     unit_price = _unit_price(traded, basket, prices, other_flow, model, coef, adv)
-    unit_value = 0.0
-    for k in range(basket.shape[0]):
-        unit_value += basket[k] * fundamentals[k]
-    mispricing = log(unit_value) - log(unit_price)
+    mispricing = log_value - log(unit_price)
     total = 0.0
     for h in range(units.shape[0]):
         wealth = margin.equity(cash[h], 0.0, units[h] * unit_price, 0.0)
