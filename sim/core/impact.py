@@ -43,6 +43,7 @@ def log_impact(flow_usd: float, model: int, coef: float, adv_usd: float) -> floa
     return limited(math.copysign(coef * math.sqrt(abs(flow_usd) / adv_usd), flow_usd))
 
 
+@jitable
 def thinning_factor(realized_vol: float, reference_vol: float, elasticity: float, cap: float) -> float:
     """Impact multiplier when depth thins: (realized / reference)^elasticity above the reference.
 

@@ -175,6 +175,7 @@ def leverage_trade(equity_usd: float, long_value: float, target_value: float, bu
     return sell_speed * gap
 
 
+@jitable
 def grown_leverage_target(target_leverage: float, factor: float) -> float:
     """A leverage target after its excess over 1 grows by ``factor`` (debt per $ of equity x factor)."""
     return 1.0 + (target_leverage - 1.0) * factor

@@ -1,6 +1,8 @@
-"""Black-Scholes delta and gamma (the dealers' hedge ratios), vectorised over option series.
+"""Black-Scholes delta and gamma (the dealers' hedge ratios): one scalar ``jitable`` formula.
 
-log, exp and the normal CDF are :mod:`sim.core.detarrays`' (the same bits on every CPU).
+:func:`greeks` is what the dealers' rules (:mod:`sim.model.rules.dealer`) call, in both engines;
+:func:`delta` and :func:`gamma` apply it over arrays of series. log, exp and the normal CDF are
+:mod:`sim.core.detmath`'s and :mod:`sim.core.deterf`'s (the same bits on every CPU).
 """
 
 from __future__ import annotations
@@ -9,23 +11,33 @@ import math
 
 import numpy as np
 
-from sim.core.detarrays import exp_array, log_array, ndtr_array
+from sim.core import deterf, detmath
+from sim.core.jit import jitable
 
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
-def d1(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, vol: float, rate: float) -> np.ndarray:
-    return (log_array(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * np.sqrt(years))
+@jitable
+def greeks(spot: float, strike: float, years: float, vol: float, rate: float, is_call: bool) -> tuple[float, float]:
+    """(delta, gamma) per unit of underlying (years > 0).
+
+    delta = N(d1) for calls, N(d1) - 1 for puts; gamma = phi(d1) / (S sigma sqrt(T)), the same
+    for calls and puts, with d1 = (ln(S / K) + (r + sigma^2 / 2) T) / (sigma sqrt(T)).
+    """
+    root = math.sqrt(years)
+    d1 = (detmath.log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
+    nd1 = deterf.ndtr(d1)
+    delta = nd1 if is_call else nd1 - 1.0
+    gamma = detmath.exp(-0.5 * d1 * d1) / SQRT_2PI / (spot * vol * root)
+    return delta, gamma
 
 
 def delta(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, vol: float, rate: float,
           is_call: np.ndarray) -> np.ndarray:
-    """dV/dS per unit of underlying: N(d1) for calls, N(d1) - 1 for puts (years > 0)."""
-    nd1 = ndtr_array(d1(spot, strike, years, vol, rate))
-    return np.where(is_call, nd1, nd1 - 1.0)
+    """dV/dS per unit of underlying of each series: :func:`greeks`' delta (years > 0)."""
+    return np.array([greeks(s, k, t, vol, rate, c)[0] for s, k, t, c in zip(spot, strike, years, is_call, strict=True)])
 
 
 def gamma(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, vol: float, rate: float) -> np.ndarray:
-    """d2V/dS2 per unit of underlying: phi(d1) / (S sigma sqrt(T)), the same for calls and puts."""
-    x = d1(spot, strike, years, vol, rate)
-    return exp_array(-0.5 * x * x) / SQRT_2PI / (spot * vol * np.sqrt(years))
+    """d2V/dS2 per unit of underlying of each series: :func:`greeks`' gamma."""
+    return np.array([greeks(s, k, t, vol, rate, True)[1] for s, k, t in zip(spot, strike, years, strict=True)])

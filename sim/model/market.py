@@ -12,13 +12,16 @@ factor and sqrt(1 - rho) on its own factor. exp, log and index sums use :mod:`si
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from sim.config.scenario import Scenario
-from sim.core import detmath
-from sim.core.detarrays import dot, exp_array, log1p_array, log_array
-from sim.core.impact import MODELS, log_impact, thinning_factor
+from sim.core import detmath, impact
+from sim.core.detarrays import exp_array
+from sim.core.impact import MODELS
+from sim.core.jit import kernel
+from sim.model.rules import market as rules
 
 LOG_PRICE_RANGE = detmath.log(1e100)
 """Prices and fundamental values stay within a factor of 1e100 of the initial price either way.
@@ -27,6 +30,24 @@ Far beyond any calibrated run: only inputs at the edges of their ranges get ther
 -99.9999% gaps, or centuries at the largest drift); there a log price stops at the bound
 instead of overflowing or underflowing.
 """
+
+
+_COMPILED: dict[str, Callable] = {}
+
+
+def _compiled(name: str) -> Callable:
+    """The rule ``name`` of :mod:`sim.model.rules.market` as a compiled kernel (built on first use)."""
+    if name not in _COMPILED:
+        _COMPILED[name] = kernel(impact, detmath, rules)(getattr(rules, name))
+    return _COMPILED[name]
+
+
+def _impact_state() -> Callable:
+    return _compiled("impact_state")
+
+
+def _update_variances() -> Callable:
+    return _compiled("update_variances")
 
 
 class Market:
@@ -89,41 +110,30 @@ class Market:
 
     def index_at(self, prices: np.ndarray) -> float:
         """The index level at ``prices``."""
-        return 100.0 * dot(self.weights, prices / self.initial_prices)
+        return rules.index_at(self.weights, prices, self.initial_prices)
 
     def cap_weights(self, prices: np.ndarray) -> np.ndarray:
         """Current index weights (fraction of total market value) at ``prices``."""
-        caps = self.shares_outstanding * prices
-        return caps / caps.sum()
+        return rules.cap_weights(self.shares_outstanding, prices, np.empty_like(prices), np.empty_like(prices))
 
     @property
     def realized_vol(self) -> float:
         """Annualised EWMA volatility of the index, fraction."""
         return math.sqrt(self.index_variance * 252.0)
 
-    def asset_index(self, target: str) -> np.ndarray:
-        """Indices of the assets an event's target names ('index' = all)."""
-        if target == "index":
-            return np.arange(self.n_assets)
-        return np.array([self.names.index(target)])
-
     # --------------------------------------------------------------------- dynamics
-    def gap_sizes(self, target: str, size: float) -> tuple[np.ndarray, np.ndarray]:
-        """(asset indices, log moves) of a gap: an index gap moves asset k by beta_k x size."""
-        idx = self.asset_index(target)
-        scale = self.betas[idx] if target == "index" else np.ones(idx.shape[0])
-        return idx, log1p_array(scale * size)
+    def _code(self, target: str) -> int:
+        """An event's target as the rules take it: -1 for the index, else the asset's position."""
+        return -1 if target == "index" else self.names.index(target)
 
     def gap_price(self, target: str, size: float) -> None:
         """An exogenous jump of the price (e.g. an overnight gap) by ``size`` (fraction)."""
-        idx, moves = self.gap_sizes(target, size)
-        self.log_perm[idx] += moves
+        rules.gap(self.log_perm, self.betas, self._code(target), size)
         self._hold_prices_in_range()
 
     def gap_fundamental(self, target: str, size: float) -> None:
         """A jump of fundamental value by ``size`` (fraction); prices follow through flows."""
-        idx, moves = self.gap_sizes(target, size)
-        self.log_fundamental[idx] += moves
+        rules.gap(self.log_fundamental, self.betas, self._code(target), size)
         np.clip(self.log_fundamental, self.log_floor, self.log_ceiling, out=self.log_fundamental)
 
     def evolve_fundamentals(self, z: np.ndarray) -> None:
@@ -131,50 +141,35 @@ class Market:
 
         log V_k += drift + vol x (beta_k sqrt(rho) z_0 + sqrt(1 - rho) z_k).
         """
-        shocks = self.betas * math.sqrt(self.rho) * z[0] + math.sqrt(1.0 - self.rho) * z[1:]
-        self.log_fundamental += self.drift + self.vol * shocks
-        np.clip(self.log_fundamental, self.log_floor, self.log_ceiling, out=self.log_fundamental)
+        rules.evolve_fundamentals(self.log_fundamental, self.betas, self.rho, self.drift, self.vol, z, self.log_floor,
+                                  self.log_ceiling)
 
     def begin_substep(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decay the transient impact; return (log base prices, impact coef, ADV $) for a substep."""
         self.transient *= self.decay
         log_base = self.log_perm + self.transient
-        prices = exp_array(log_base)
-        caps = self.shares_outstanding * prices
-        thin = np.array([thinning_factor(math.sqrt(v), self.reference_vol, self.thinning, self.max_thinning)
-                         for v in self.variance])
-        adv = self.adv_fraction * caps
-        if self.model == MODELS["linear"]:
-            coef = self.multiplier / caps * thin
-        else:
-            coef = np.full(self.n_assets, self.sqrt_y * self.vol) * thin
+        coef, adv = np.empty(self.n_assets), np.empty(self.n_assets)
+        _impact_state()(log_base, self.variance, self.shares_outstanding, self.model, self.multiplier, self.sqrt_y,
+                        self.vol, self.adv_fraction, self.reference_vol, self.thinning, self.max_thinning, coef, adv)
         return log_base, coef, adv
 
     def commit(self, flow: np.ndarray, coef: np.ndarray, adv: np.ndarray) -> None:
         """Make a substep's total net flow's impact permanent (and partly transient)."""
-        for j in range(self.n_assets):
-            move = log_impact(float(flow[j]), self.model, float(coef[j]), float(adv[j]))
-            self.log_perm[j] += (1.0 - self.transient_fraction) * move
-            self.transient[j] += self.transient_fraction * move
-        self._hold_prices_in_range()
+        rules.commit(self.log_perm, self.transient, flow, self.model, coef, adv, self.transient_fraction,
+                     self.log_floor, self.log_ceiling)
 
     def _hold_prices_in_range(self) -> None:
         """Keep log prices within :data:`LOG_PRICE_RANGE` of the start; any excess comes off the permanent part."""
-        log_price = self.log_perm + self.transient
-        excess = log_price - np.clip(log_price, self.log_floor, self.log_ceiling)
-        if np.any(excess != 0.0):
-            self.log_perm -= excess
+        rules.hold_in_range(self.log_perm, self.transient, self.log_floor, self.log_ceiling)
 
     def close_day(self) -> float:
         """Update realized volatility at the close; return the index's simple return."""
         prices = self.prices
-        returns = log_array(prices / self.prev_close)
-        self.variance = self.ewma_lambda * self.variance + (1.0 - self.ewma_lambda) * (returns * returns)
+        _update_variances()(self.variance, prices, self.prev_close, self.ewma_lambda)
         index = self.index_level
         index_return = index / self.prev_index - 1.0
         log_index_return = detmath.log(index / self.prev_index)
-        self.index_variance = (self.ewma_lambda * self.index_variance
-                               + (1.0 - self.ewma_lambda) * (log_index_return * log_index_return))
+        self.index_variance = rules.ewma_variance(self.ewma_lambda, self.index_variance, log_index_return)
         self.prev_close = prices
         self.prev_index = index
         return index_return

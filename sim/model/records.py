@@ -9,6 +9,7 @@ import numpy as np
 
 from sim.book import stats
 from sim.book.arrays import ClearingResult
+from sim.core.pairwise import python_sum
 from sim.model.agents.leveraged_value_fund import LeveragedValueFunds
 
 if TYPE_CHECKING:
@@ -70,12 +71,17 @@ def day_row(model: MarketModel, day: int, index_return: float, agg: np.ndarray, 
         "realized_vol": market.realized_vol,
         "clearing_rounds": max_rounds_used,
         "dealer_gex_usd": model.gex(prices, day + (sim.substeps - 1) / sim.substeps),  # as last hedged
-        "letf_aum_usd": float(sum(f.nav(prices) for f in model.letfs)),
+        "letf_aum_usd": _total(np.array([f.nav(prices) for f in model.letfs], dtype=np.float64)),
         "vol_control_exposure": model.vol_fund.exposure(prices) if model.vol_fund is not None else 0.0,
     })
     for key in TALLIED:
         row[key] = totals.get(key, 0.0)
     return row
+
+
+def _total(values: np.ndarray) -> float:
+    """Python's ``sum()`` of floats (compensated), the order this column has always used."""
+    return float(python_sum(values, values.shape[0]))
 
 
 def value_fund_columns(model: MarketModel, funds: LeveragedValueFunds, day: int,

@@ -85,6 +85,7 @@ class SimulationResult:
     timeseries: pd.DataFrame
     summary: dict[str, Any]
     intraday: pd.DataFrame | None = None  # one row per substep, with ``record_intraday=True``
+    engine: str = "mesa"  # which engine ran (see ``sim.simulate``); results are the same either way
 
     @property
     def metrics(self) -> Metrics:

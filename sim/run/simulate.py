@@ -13,12 +13,17 @@ from sim import __version__
 from sim.config.fields import check
 from sim.config.scenario import Scenario, ScenarioError, coerce
 from sim.config.schema import SEED
+from sim.core.errors import InputError
+from sim.model import compiled
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
 from sim.run.dates import trading_days
 from sim.run.metrics import summarize
 from sim.run.results import SimulationResult
 
+ENGINES = ("compiled", "mesa")
+DEFAULT_ENGINE = "compiled"
+"""``compiled``: the day loop in numba (:mod:`sim.model.compiled`); ``mesa``: the Mesa model's ``step()``."""
 DRIFT_EVENTS = ("leverage_growth",)
 """Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
 
@@ -35,11 +40,11 @@ def check_seed(seed: Any) -> int:
 
 def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: int = 0, *, mode: Mode = "kernel",
              progress: bool | Callable[[int, int], None] = False, check_every_day: bool = False,
-             record_intraday: bool = False) -> SimulationResult:
+             record_intraday: bool = False, engine: str = DEFAULT_ENGINE) -> SimulationResult:
     """Run ``scenario`` with ``seed``: the daily series and the summary.
 
     The result is a pure function of (scenario, seed): the same inputs give bit-identical
-    output in either ``mode``.
+    output in either ``mode`` and either ``engine``.
 
     Parameters
     ----------
@@ -51,12 +56,18 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         The margin book as numba arrays, or one Mesa agent per investor (the reference).
     progress : bool or callable
         True: a tqdm bar of days on stderr. A callable is called as ``progress(done, total)``
-        before the first day and after each day.
+        before the first day and after each day (the compiled engine: after each block of
+        days, one day with ``check_every_day``).
     check_every_day : bool
         Check the accounting invariants after every day, not only at the end.
     record_intraday : bool
         Also keep one row per substep (prices, each channel's flow, calls and forced sales) in
         ``result.intraday``.
+    engine : {'compiled', 'mesa'}
+        ``'compiled'`` runs the whole trading day in numba (:mod:`sim.model.compiled`);
+        ``'mesa'`` steps the Mesa model (the readable reference). The compiled engine runs the
+        margin book as arrays: with ``mode='agents'`` or ``record_intraday`` the Mesa engine runs.
+        ``result.engine`` says which one ran (not in the files: they are the same either way).
 
     Returns
     -------
@@ -73,13 +84,21 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     """
     spec = coerce(scenario)
     check_seed(seed)
+    if engine not in ENGINES:
+        raise InputError(f"engine = {engine!r}: must be 'compiled' or 'mesa'", field="engine",
+                         allowed="'compiled' or 'mesa'")
+    if mode == "agents" or record_intraday:
+        engine = "mesa"  # one Mesa agent per investor, or rows per substep: the Mesa model only
     dates = trading_days(spec.meta.start_date, spec.simulation.days) if spec.meta.start_date else None
     model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day,
                         record_intraday=record_intraday)
-    _run_days(model, spec, progress)
+    if engine == "compiled":
+        ts = compiled.run(model, _reporter(spec, progress), check_every_day=check_every_day)
+    else:
+        _run_days(model, spec, progress)
+        ts = pd.DataFrame.from_records(model.records)
+        ts["day"] = ts["day"].astype("int64")
     check_conservation(model)
-    ts = pd.DataFrame.from_records(model.records)
-    ts["day"] = ts["day"].astype("int64")
     if dates is not None:
         ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
     summary = {
@@ -96,7 +115,21 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     if record_intraday:
         intraday = pd.DataFrame.from_records(model.intraday_records)
         intraday.attrs.update(ts.attrs)
-    return SimulationResult(ts, summary, intraday)
+    return SimulationResult(ts, summary, intraday, engine)
+
+
+def _reporter(spec: Scenario, progress: bool | Callable[[int, int], None]) -> Callable[[int, int], None] | None:
+    """``progress`` as a ``(done, total)`` callback for the compiled engine (True: a tqdm bar)."""
+    if progress is not True:
+        return progress if callable(progress) else None
+    bar = tqdm(total=spec.simulation.days, desc=spec.meta.name, unit="day", leave=False)
+
+    def report(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 def _run_days(model: MarketModel, spec: Scenario, progress: bool | Callable[[int, int], None]) -> None:

@@ -88,6 +88,18 @@ def test_run_draws_a_bar_of_the_days_only_when_asked(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_run_says_when_it_compiles_the_engine(tmp_path, capsys, monkeypatch):
+    from sim.model import compiled
+
+    args = ["run", "baseline", *SMALL, "--no-figure", "--out", str(tmp_path / "a"), "--progress"]
+    monkeypatch.setattr(compiled, "needs_compile", lambda: True)
+    assert main(args) == 0
+    assert "compiling kernels (once, about" in capsys.readouterr().err
+    monkeypatch.setattr(compiled, "needs_compile", lambda: False)
+    assert main(args) == 0
+    assert "compiling" not in capsys.readouterr().err
+
+
 def test_attribute_draws_a_bar_of_the_16_runs(tmp_path, capsys):
     assert main(["attribute", "finra-2026-05", *SMALL, "--workers", "1", "--out", str(tmp_path),
                  "--progress"]) == 0

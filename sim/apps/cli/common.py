@@ -97,6 +97,20 @@ def add_progress(p: argparse.ArgumentParser, what: str) -> None:
                    help=f"a progress bar of {what} on stderr (default: only when stderr is a terminal)")
 
 
+def announce_compile(engine: str, wanted: bool | None) -> None:
+    """One line on stderr when the compiled engine is about to compile its kernels (a cold cache only).
+
+    Shown when a progress bar would be (``--progress``, or stderr is a terminal): a new user is
+    not left waiting in silence, and scripts reading stderr see nothing new.
+    """
+    if engine != "compiled" or not (sys.stderr.isatty() if wanted is None else wanted):
+        return
+    from sim.model import compiled
+
+    if compiled.needs_compile():
+        print(f"compiling kernels (once, about {compiled.COMPILE_SECONDS} s)", file=sys.stderr, flush=True)
+
+
 # ------------------------------------------------------------------------------ progress bars
 class Progress:
     """A tqdm bar on stderr, or nothing, as ``--progress`` / ``--no-progress`` / the terminal ask.

@@ -15,6 +15,7 @@ from sim.apps.cli.common import (
     add_progress,
     add_scenario,
     add_seed,
+    announce_compile,
     check_out,
     plural,
 )
@@ -92,7 +93,7 @@ def print_summary(result, seconds: float, files: list[Path]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.config.scenario import load
     from sim.report.figures import plot_overview
-    from sim.run.simulate import check_seed, simulate
+    from sim.run.simulate import DEFAULT_ENGINE, check_seed, simulate
 
     overrides = list(args.overrides)
     if args.days is not None:
@@ -100,9 +101,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = load(args.scenario, overrides)
     check_seed(args.seed)
     out = check_out(args.out or Path("results") / "runs" / f"{spec.meta.name}-seed{args.seed}")
+    engine = DEFAULT_ENGINE if args.mode == "kernel" else "mesa"
+    announce_compile(engine, args.progress)
     start = time.perf_counter()
     with Progress(args.progress, spec.meta.name, "day") as bar:
-        result = simulate(spec, args.seed, mode=args.mode, progress=bar.callback or False)
+        result = simulate(spec, args.seed, mode=args.mode, progress=bar.callback or False, engine=engine)
     seconds = time.perf_counter() - start
     files = list(result.write(out))
     if not args.no_figure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.core.detarrays import dot
+from sim.model.rules import funds
 
 
 class LeveragedETF(mesa.Agent):
@@ -42,7 +42,7 @@ class LeveragedETF(mesa.Agent):
 
     def exposure(self, prices: np.ndarray) -> float:
         """$ value of the holdings (signed: negative for inverse funds)."""
-        return dot(self.shares, prices)
+        return funds.holdings_value(self.shares, prices)
 
     def nav(self, prices: np.ndarray) -> float:
         return self.cash + self.exposure(prices)
@@ -52,23 +52,17 @@ class LeveragedETF(mesa.Agent):
         """Close-of-day order in $ per asset: leverage reset, creations/redemptions, outflows."""
         exposure = self.exposure(prices)
         nav = self.cash + exposure
-        too_big = abs(self.leverage * nav) > self.max_market_share * underlying_cap
-        if self.terminated or nav <= 0.0 or too_big:
-            usd = -self.shares * prices
-            self.shares = np.zeros_like(self.shares)
-            self.cash -= float(usd.sum())
+        usd = np.empty_like(prices)
+        if funds.letf_must_close(self.terminated, nav, self.leverage, self.max_market_share, underlying_cap):
+            self.cash -= funds.liquidate(self.shares, prices, usd)
             self.terminated = True
             return usd
-        r = exposure / self.last_exposure - 1.0 if self.last_exposure != 0.0 else 0.0
+        r, creations = funds.letf_creations(self.flow_response, self.leverage, self.last_exposure, exposure, nav,
+                                            redeem_fraction)
         self.last_return = r
-        nav_before = self.last_exposure / self.leverage
-        creations = -self.flow_response * (self.leverage - 1) * r * nav_before - redeem_fraction * nav
-        creations = max(creations, -nav)  # investors cannot redeem more than the fund holds
         self.cash += creations
         self.investor_cash -= creations
         target = self.leverage * (nav + creations)
-        usd = target * basket - self.shares * prices
-        self.shares += usd / prices
-        self.cash -= float(usd.sum())
+        self.cash -= funds.rebalance_to(target, basket, self.shares, prices, usd)
         self.last_exposure = target
         return usd

@@ -15,10 +15,13 @@ import numpy as np
 
 from sim.config.scenario import ValueFunds
 from sim.core import detmath, impact, margin
-from sim.core.detarrays import dot, exp_array
+from sim.core.detarrays import exp_array
 from sim.core.detmath import exp, log
 from sim.core.impact import log_impact
 from sim.core.jit import kernel
+from sim.core.pairwise import pairwise_sum
+from sim.model.rules import value_funds as rules
+from sim.model.rules.funds import holdings_value
 
 MAX_BRACKET_STEPS = 200
 BISECTION_STEPS = 200
@@ -68,16 +71,15 @@ class LeveragedValueFunds(mesa.Agent):
 
     def basket_value(self, prices: np.ndarray) -> float:
         """$ value of one unit of the basket."""
-        return dot(self.basket, prices)
+        return holdings_value(self.basket, prices)
 
     def wealth(self, prices: np.ndarray) -> np.ndarray:
         """Each fund's wealth (equity), $."""
-        value = self.units * self.basket_value(prices)
-        return np.array([margin.equity(c, 0.0, v, 0.0) for c, v in zip(self.fund_cash, value, strict=True)])
+        return rules.wealth(self.units, self.fund_cash, self.basket_value(prices), np.empty_like(self.units))
 
     def position(self, prices: np.ndarray) -> float:
         """$ value of all funds' holdings."""
-        return float(self.units.sum()) * self.basket_value(prices)
+        return float(pairwise_sum(self.units)) * self.basket_value(prices)
 
     # ---------------------------------------------------------------------- trading
     def order(self, prices: np.ndarray, log_fundamental: np.ndarray, other_flow: np.ndarray, model: int,
@@ -106,35 +108,11 @@ class LeveragedValueFunds(mesa.Agent):
     def close_day(self, prices: np.ndarray, day: int) -> None:
         """Investor flows by performance, winding up funds below the floor, restarting new ones."""
         cfg = self.config
-        wealth = self.wealth(prices)
-        base = np.where(self.wealth_after_flows > 0.0, self.wealth_after_flows, 1.0)
-        daily_return = np.where(self.alive & (self.wealth_after_flows > 0.0), wealth / base - 1.0, 0.0)
-        s = cfg.performance_smoothing
-        self.performance = np.where(self.alive, (1.0 - s) * self.performance + s * daily_return, 0.0)
-        # investors: F = max(-1, a (performance - benchmark)) x max(W, W0), never more out than W
-        flow = np.maximum(-1.0, cfg.flow_sensitivity * (self.performance - cfg.benchmark_return))
-        flow = np.maximum(flow * np.maximum(wealth, cfg.wealth_usd), -np.maximum(wealth, 0.0))
-        flow = np.where(self.alive, flow, 0.0)
-        self.fund_cash += flow
-        self.investor_cash -= float(flow.sum())
-        wealth = wealth + flow
-        # wind up funds below the floor: they sell everything in the next substep
-        failing = self.alive & (wealth < cfg.min_wealth_fraction * cfg.wealth_usd)
-        self.alive[failing] = False
-        self.restart_day[failing] = day + cfg.reintroduce_days
-        self.bankruptcies += int(failing.sum())
-        # once a wound-up fund has sold out, its balance goes to its investors and lenders
-        settled = ~self.alive & (self.units == 0.0) & (self.fund_cash != 0.0)
-        self.investor_cash += float(self.fund_cash[settled].sum())
-        self.fund_cash[settled] = 0.0
-        restart = ~self.alive & (self.units == 0.0) & (self.restart_day <= day) & (self.restart_day >= 0)
-        self.investor_cash += float(self.fund_cash[restart].sum())
-        self.fund_cash[restart] = cfg.wealth_usd
-        self.investor_cash -= cfg.wealth_usd * int(restart.sum())
-        self.alive[restart] = True
-        self.restart_day[restart] = -1
-        self.performance[restart] = 0.0
-        self.wealth_after_flows = np.where(restart, cfg.wealth_usd, wealth)
+        self.investor_cash, failed = rules.close_funds(
+            self.units, self.fund_cash, self.alive, self.restart_day, self.performance, self.wealth_after_flows,
+            self.basket_value(prices), day, cfg.performance_smoothing, cfg.flow_sensitivity, cfg.benchmark_return,
+            cfg.wealth_usd, cfg.min_wealth_fraction, cfg.reintroduce_days, self.investor_cash)
+        self.bankruptcies += int(failed)
 
 
 @kernel(margin, impact, detmath)
@@ -144,7 +122,11 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
 
     Returns the basket's unit price at the clearing point ($ per unit).
     """
-    excess0 = _excess(0.0, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+    unit_value = 0.0
+    for k in range(basket.shape[0]):
+        unit_value += basket[k] * fundamentals[k]
+    log_value = log(unit_value)  # the basket's fundamental value, the same in every evaluation below
+    excess0 = _excess(0.0, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
                       max_leverage, desired)
     if excess0 == 0.0:
         return _unit_price(0.0, basket, prices, other_flow, model, coef, adv)
@@ -153,7 +135,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
     step = abs(excess0)
     for _ in range(MAX_BRACKET_STEPS):
         hi = direction * step
-        gap = hi - _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+        gap = hi - _excess(hi, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta,
                            alive, max_leverage, desired)
         if gap * direction >= 0.0:
             break
@@ -161,7 +143,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
         step *= 2.0
     for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        gap = mid - _excess(mid, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta,
+        gap = mid - _excess(mid, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta,
                             alive, max_leverage, desired)
         if gap * direction >= 0.0:
             hi = mid
@@ -169,7 +151,7 @@ def _clear_funds(basket, prices, fundamentals, other_flow, model, coef, adv, uni
             lo = mid
         if abs(hi - lo) <= RELATIVE_TOLERANCE * abs(hi):
             break
-    _excess(hi, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+    _excess(hi, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
             max_leverage, desired)
     return _unit_price(hi, basket, prices, other_flow, model, coef, adv)
 
@@ -185,14 +167,11 @@ def _unit_price(traded, basket, prices, other_flow, model, coef, adv):
 
 
 @kernel(margin, impact, detmath)
-def _excess(traded, basket, prices, fundamentals, other_flow, model, coef, adv, units, cash, beta, alive,
+def _excess(traded, basket, prices, log_value, other_flow, model, coef, adv, units, cash, beta, alive,
             max_leverage, desired):
     """Units the funds want to trade if together they trade ``traded`` units (writes their holdings)."""
     unit_price = _unit_price(traded, basket, prices, other_flow, model, coef, adv)
-    unit_value = 0.0
-    for k in range(basket.shape[0]):
-        unit_value += basket[k] * fundamentals[k]
-    mispricing = log(unit_value) - log(unit_price)
+    mispricing = log_value - log(unit_price)
     total = 0.0
     for h in range(units.shape[0]):
         wealth = margin.equity(cash[h], 0.0, units[h] * unit_price, 0.0)

@@ -7,6 +7,8 @@ import math
 import mesa
 import numpy as np
 
+from sim.model.rules.traders import fill, noise_order
+
 
 class NoiseTrader(mesa.Agent):
     """An AR(1) demand per asset, as a fraction of market cap; it orders the change in $.
@@ -28,11 +30,7 @@ class NoiseTrader(mesa.Agent):
 
     def order(self, eps: np.ndarray, caps: np.ndarray) -> np.ndarray:
         """Signed $ order per asset for this substep."""
-        new_demand = self.demand * self.keep + self.vol * eps * self.scale
-        usd = (new_demand - self.demand) * caps
-        self.demand = new_demand
-        return usd
+        return noise_order(self.demand, self.keep, self.vol, eps, self.scale, caps, np.empty_like(caps))
 
     def fill(self, usd: np.ndarray, prices: np.ndarray) -> None:
-        self.shares += usd / prices
-        self.cash -= float(usd.sum())
+        self.cash -= fill(self.shares, usd, prices)

@@ -6,9 +6,20 @@ import mesa
 import numpy as np
 
 from sim.config.scenario import Dealers, OptionSeries
-from sim.core import options
+from sim.core import deterf, detmath, options, pairwise
+from sim.core.jit import kernel
+from sim.core.pairwise import pairwise_sum
+from sim.model.rules import dealer
 
-INDEX = -1
+INDEX = dealer.INDEX
+_COMPILED: list = []
+
+
+def _book_greeks():
+    """:func:`sim.model.rules.dealer.book_greeks` compiled (built on first use)."""
+    if not _COMPILED:
+        _COMPILED.append(kernel(detmath, deterf, options, pairwise, dealer)(dealer.book_greeks))
+    return _COMPILED[0]
 
 
 class OptionsDealer(mesa.Agent):
@@ -48,78 +59,50 @@ class OptionsDealer(mesa.Agent):
         self.rolled = 0
 
     # ------------------------------------------------------------------ the book
-    def _spots(self, prices: np.ndarray, index_level: float) -> np.ndarray:
-        return np.where(self.underlying == INDEX, index_level, prices[np.maximum(self.underlying, 0)])
-
-    def _years(self, time: float) -> np.ndarray:
-        return np.maximum(self.expiry - time, 1e-6) / self.days_per_year
-
     def roll_expired(self, day: int, prices: np.ndarray, index_level: float) -> None:
         """Expired series roll into new ones or leave the book.
 
         A rolled series keeps its quantity (units of the underlying), moneyness and tenor, so
         the book's $ size scales with the market, as open interest does after a crash.
         """
-        expired = self.expiry <= day
-        if not np.any(expired):
-            return
-        if self.roll:
-            spots = self._spots(prices, index_level)
-            self.strike[expired] = self.moneyness[expired] * spots[expired]
-            self.expiry[expired] = day + self.tenor[expired]
-            self.rolled += int(expired.sum())
-        else:
-            self.quantity[expired] = 0.0
-            self.expiry[expired] = np.inf
+        self.rolled += dealer.roll_expired(self.underlying, self.strike, self.expiry, self.quantity, self.moneyness,
+                                           self.tenor, day, prices, index_level, self.roll)
 
     def position_greeks(self, time: float, prices: np.ndarray, index_level: float) -> tuple[np.ndarray, np.ndarray]:
         """(delta, gamma) of the dealers' position per series, in units of the underlying."""
-        spots = self._spots(prices, index_level)
-        years = self._years(time)
-        live = self.quantity != 0.0
-        d = np.where(live, options.delta(spots, self.strike, years, self.vol, self.rate, self.is_call), 0.0)
-        g = np.where(live, options.gamma(spots, self.strike, years, self.vol, self.rate), 0.0)
-        return self.quantity * d, self.quantity * g
+        pos_delta, pos_gamma = np.empty_like(self.quantity), np.empty_like(self.quantity)
+        _book_greeks()(self.underlying, self.is_call, self.strike, self.expiry, self.quantity, time, prices,
+                       index_level, self.days_per_year, self.vol, self.rate, pos_delta, pos_gamma)
+        return pos_delta, pos_gamma
 
     def target_hedge(self, time: float, prices: np.ndarray, index_level: float,
                      cap_weights: np.ndarray) -> np.ndarray:
         """Shares of each asset that make the book delta-neutral."""
         pos_delta, _ = self.position_greeks(time, prices, index_level)
-        hedge = np.zeros(self.n_assets)
-        np.add.at(hedge, self.underlying[self.underlying != INDEX], -pos_delta[self.underlying != INDEX])
-        index_units = -pos_delta[self.underlying == INDEX].sum()
-        hedge += index_units * index_level * cap_weights / prices
-        return hedge
+        return dealer.target_hedge(self.underlying, pos_delta, index_level, cap_weights, prices,
+                                   np.empty(self.n_assets))
 
     def dollar_gamma(self, time: float, prices: np.ndarray, index_level: float, cap_weights: np.ndarray) -> np.ndarray:
         """Gamma x S^2 per asset ($ of delta per unit relative move); index gamma split by cap weight."""
         _, pos_gamma = self.position_greeks(time, prices, index_level)
-        spots = self._spots(prices, index_level)
-        dollar = pos_gamma * spots * spots
-        out = np.zeros(self.n_assets)
-        np.add.at(out, self.underlying[self.underlying != INDEX], dollar[self.underlying != INDEX])
-        out += dollar[self.underlying == INDEX].sum() * cap_weights
-        return out
+        return dealer.dollar_gamma(self.underlying, pos_gamma, prices, index_level, cap_weights,
+                                   np.empty(self.n_assets))
 
     def hedge_limit(self, prices: np.ndarray, index_level: float, cap_weights: np.ndarray) -> np.ndarray:
         """Most $ the hedge of each asset can change: the book's whole notional on it."""
-        notional = np.abs(self.quantity) * self._spots(prices, index_level)
-        out = np.zeros(self.n_assets)
-        np.add.at(out, self.underlying[self.underlying != INDEX], notional[self.underlying != INDEX])
-        out += notional[self.underlying == INDEX].sum() * cap_weights
-        return out
+        return dealer.hedge_limit(self.underlying, self.quantity, prices, index_level, cap_weights,
+                                  np.empty(self.n_assets))
 
     def gex(self, time: float, prices: np.ndarray, index_level: float, cap_weights: np.ndarray) -> float:
         """Dealer gamma exposure: $ of hedge the dealers must trade per 1% move (negative = short gamma)."""
-        return float(self.dollar_gamma(time, prices, index_level, cap_weights).sum() * 0.01)
+        return float(pairwise_sum(self.dollar_gamma(time, prices, index_level, cap_weights)) * 0.01)
 
     # -------------------------------------------------------------------- trading
     def rehedge(self, time: float, prices: np.ndarray, index_level: float, cap_weights: np.ndarray) -> np.ndarray:
         """Full Black-Scholes re-hedge at ``prices``: the $ order per asset (fills at ``prices``)."""
-        trade = self.target_hedge(time, prices, index_level, cap_weights) - self.shares
-        usd = trade * prices
-        self.shares += trade
-        self.cash -= float(usd.sum())
+        usd = np.empty(self.n_assets)
+        self.cash -= dealer.rehedge_to(self.target_hedge(time, prices, index_level, cap_weights), self.shares, prices,
+                                       usd)
         return usd
 
     def fill(self, shares: np.ndarray, usd: np.ndarray) -> None:

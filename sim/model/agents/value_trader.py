@@ -5,6 +5,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.model.rules.traders import fill, value_order
+
 
 class ValueTrader(mesa.Agent):
     """Demand proportional to the log gap between fundamental value and price.
@@ -24,8 +26,7 @@ class ValueTrader(mesa.Agent):
 
     def order(self, log_price: np.ndarray, log_fundamental: np.ndarray, caps: np.ndarray) -> np.ndarray:
         """Signed $ order per asset for this substep."""
-        return self.intensity * caps * (log_fundamental - log_price) / self.substeps
+        return value_order(self.intensity, caps, log_fundamental, log_price, self.substeps, np.empty_like(caps))
 
     def fill(self, usd: np.ndarray, prices: np.ndarray) -> None:
-        self.shares += usd / prices
-        self.cash -= float(usd.sum())
+        self.cash -= fill(self.shares, usd, prices)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 
-from sim.core.detarrays import dot
+from sim.model.rules import funds
+from sim.model.rules.market import ewma_variance
 
 
 class VolControlFund(mesa.Agent):
@@ -37,30 +36,29 @@ class VolControlFund(mesa.Agent):
 
     def estimate(self) -> float:
         """Annualised volatility estimate: max of the fast and slow EWMA."""
-        return math.sqrt(max(self.variances) * self.days_per_year)
+        return funds.vol_estimate(self.variances[0], self.variances[1], self.days_per_year)
 
     def target_exposure(self, vol_estimate: float) -> float:
-        return min(self.cap, self.target_vol / vol_estimate) if vol_estimate > 0 else self.cap
+        return funds.vol_target_exposure(self.cap, self.target_vol, vol_estimate)
 
     def observe(self, log_return: float) -> None:
         """Update both EWMAs with the day's index log return."""
-        square = log_return * log_return
-        self.variances = [lam * v + (1.0 - lam) * square for lam, v in zip(self.lambdas, self.variances, strict=True)]
+        self.variances = [ewma_variance(lam, v, log_return)
+                          for lam, v in zip(self.lambdas, self.variances, strict=True)]
         self.history.append(self.estimate())
         del self.history[: -self.lag_days]
 
     def exposure(self, prices: np.ndarray) -> float:
-        value = dot(self.shares, prices)
+        value = funds.holdings_value(self.shares, prices)
         return value / (self.cash + value)
 
     def rebalance(self, prices: np.ndarray, basket: np.ndarray) -> np.ndarray:
         """Close-of-day order in $ per asset (zero inside the band)."""
-        value = dot(self.shares, prices)
+        value = funds.holdings_value(self.shares, prices)
         nav = self.cash + value
         target = self.target_exposure(self.history[0])
-        if nav <= 0.0 or abs(target - value / nav) <= self.band:
+        if not funds.vol_outside_band(nav, value, target, self.band):
             return np.zeros_like(prices)
-        usd = target * nav * basket - self.shares * prices
-        self.shares += usd / prices
-        self.cash -= float(usd.sum())
+        usd = np.empty_like(prices)
+        self.cash -= funds.rebalance_to(target * nav, basket, self.shares, prices, usd)
         return usd

@@ -1,0 +1,119 @@
+"""The options dealers' book: Black-Scholes greeks per series, the delta hedge, dollar gamma, limits, rolls.
+
+Series arrays (M,): ``underlying`` (asset index, -1 for the index), ``is_call``, ``strike``,
+``expiry`` (trading day), ``quantity`` (signed units of the underlying). Index-level sums over
+series go in numpy's order (:func:`sim.core.pairwise.pairwise_sum`), per-asset sums in series order
+(as ``np.add.at``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core import options
+from sim.core.jit import jitable
+from sim.core.pairwise import pairwise_sum
+
+INDEX = -1
+MIN_YEARS_DAYS = 1e-6
+
+
+@jitable
+def spot(underlying, prices, index_level):
+    """The series' underlying level: the index or one asset's price."""
+    return index_level if underlying == INDEX else prices[max(underlying, 0)]
+
+
+@jitable
+def book_greeks(underlying, is_call, strike, expiry, quantity, time, prices, index_level, days_per_year, vol, rate,
+                pos_delta, pos_gamma):
+    """The dealers' position delta and gamma per series (units of the underlying; 0 for closed series)."""
+    for i in range(quantity.shape[0]):
+        years = max(expiry[i] - time, MIN_YEARS_DAYS) / days_per_year
+        d, g = options.greeks(spot(underlying[i], prices, index_level), strike[i], years, vol, rate, is_call[i])
+        live = quantity[i] != 0.0
+        pos_delta[i] = quantity[i] * (d if live else 0.0)
+        pos_gamma[i] = quantity[i] * (g if live else 0.0)
+
+
+@jitable
+def per_asset(underlying, per_series, out):
+    """Per asset: its own series' values added in series order (``np.add.at``); returns the index series' total."""
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    n_index = 0
+    for i in range(underlying.shape[0]):
+        if underlying[i] != INDEX:
+            out[underlying[i]] = out[underlying[i]] + per_series[i]
+        else:
+            n_index += 1
+    on_index = np.empty(n_index)
+    n_index = 0
+    for i in range(underlying.shape[0]):
+        if underlying[i] == INDEX:
+            on_index[n_index] = per_series[i]
+            n_index += 1
+    return pairwise_sum(on_index)
+
+
+@jitable
+def target_hedge(underlying, pos_delta, index_level, cap_weights, prices, out):
+    """Shares of each asset that make the book delta-neutral (index options hedged with the basket)."""
+    for i in range(pos_delta.shape[0]):
+        pos_delta[i] = -pos_delta[i]
+    index_units = per_asset(underlying, pos_delta, out)
+    for j in range(prices.shape[0]):
+        out[j] = out[j] + index_units * index_level * cap_weights[j] / prices[j]
+    return out
+
+
+@jitable
+def dollar_gamma(underlying, pos_gamma, prices, index_level, cap_weights, out):
+    """Gamma x S^2 per asset ($ of delta per unit relative move); index gamma split by cap weight."""
+    dollar = np.empty(pos_gamma.shape[0])
+    for i in range(pos_gamma.shape[0]):
+        s = spot(underlying[i], prices, index_level)
+        dollar[i] = pos_gamma[i] * s * s
+    on_index = per_asset(underlying, dollar, out)
+    for j in range(out.shape[0]):
+        out[j] = out[j] + on_index * cap_weights[j]
+    return out
+
+
+@jitable
+def hedge_limit(underlying, quantity, prices, index_level, cap_weights, out):
+    """Most $ the hedge of each asset can change: the book's whole notional on it."""
+    notional = np.empty(quantity.shape[0])
+    for i in range(quantity.shape[0]):
+        notional[i] = abs(quantity[i]) * spot(underlying[i], prices, index_level)
+    on_index = per_asset(underlying, notional, out)
+    for j in range(out.shape[0]):
+        out[j] = out[j] + on_index * cap_weights[j]
+    return out
+
+
+@jitable
+def rehedge_to(target, shares, prices, out):
+    """Trade the hedge to ``target`` shares at ``prices``: the $ order into ``out``; returns its total."""
+    for j in range(prices.shape[0]):
+        trade = target[j] - shares[j]
+        out[j] = trade * prices[j]
+        shares[j] += trade
+    return pairwise_sum(out)
+
+
+@jitable
+def roll_expired(underlying, strike, expiry, quantity, moneyness, tenor, day, prices, index_level, roll):
+    """Expired series roll into new ones at the same moneyness and tenor, or leave the book; returns how many rolled."""
+    rolled = 0
+    for i in range(expiry.shape[0]):
+        if not expiry[i] <= day:
+            continue
+        if roll:
+            strike[i] = moneyness[i] * spot(underlying[i], prices, index_level)
+            expiry[i] = day + tenor[i]
+            rolled += 1
+        else:
+            quantity[i] = 0.0
+            expiry[i] = np.inf
+    return rolled
