@@ -19,6 +19,8 @@ _API = {
     "load": ("sim.config.scenario", "load"),
     "scenarios": ("sim.config.scenario", "scenarios"),
     "SimulationResult": ("sim.run.results", "SimulationResult"),
+    "EnsembleResult": ("sim.run.ensemble", "EnsembleResult"),
+    "ensemble": ("sim.run.ensemble", "ensemble"),
     "simulate": ("sim.run.simulate", "simulate"),
     "simulate_params": ("sim.run.params", "simulate_params"),
     "plot": ("sim.report.figures", "plot_result"),
@@ -26,12 +28,13 @@ _API = {
 """Public name -> (module, name there). ``plot`` is how ``SimulationResult.plot`` reaches the report
 layer: the package root is the API facade, above the layers."""
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "__version__", "load", "plot", "scenarios", "simulate",
-           "simulate_params"]
+__all__ = ["EnsembleResult", "Scenario", "ScenarioError", "SimulationResult", "__version__", "ensemble", "load", "plot",
+           "scenarios", "simulate", "simulate_params"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config.scenario import Scenario, ScenarioError, load, scenarios
     from sim.report.figures import plot_result as plot
+    from sim.run.ensemble import EnsembleResult, ensemble
     from sim.run.params import simulate_params
     from sim.run.results import SimulationResult
     from sim.run.simulate import simulate

@@ -360,6 +360,15 @@ CLI_CASES: list[tuple[str, list[str], Any]] = [
     ("account-missing-debt", ["account", "--value", "1"], "--debt"),
     ("run-unknown-flag", ["run", "baseline", "--nosuch"], "--nosuch"),
     ("attribute-workers-zero", ["attribute", "baseline", "--workers", "0"], "--workers"),
+    ("tail-unknown-metric", ["tail", "baseline", "--metric", "nosuch", "--threshold", "0.2"],
+     ("--metric", "shock_drawdown")),  # the allowed metrics are listed
+    ("tail-threshold-nan", ["tail", "baseline", "--threshold", "nan"], "--threshold"),
+    ("tail-threshold-missing", ["tail", "baseline"], "--threshold"),
+    ("tail-paths-zero", ["tail", "baseline", "--paths", "0", "--threshold", "0.2"], "--paths"),
+    ("tail-seed-negative", ["tail", "baseline", "--seed", "-1", "--threshold", "0.2"], "--seed"),
+    ("tail-workers-zero", ["tail", "baseline", "--workers", "0", "--threshold", "0.2"], "--workers"),
+    ("tail-set-unknown-field", ["tail", "baseline", "--set", "margin.nosuch=1", "--threshold", "0.2"],
+     "margin.nosuch"),
     ("figures-only-unknown", ["figures", "--quick", "--only", "nosuch", "--out", "{tmp}/out"], "--only"),
     ("dashboard-port-0", ["dashboard", "--port", "0"], "--port"),
     ("dashboard-port-70000", ["dashboard", "--port", "70000"], "--port"),
@@ -478,6 +487,15 @@ API_CASES: list[tuple[str, Callable[[Path], Any], Any]] = [
     ("simulate-params-bad-seed", lambda d: sim.simulate_params(TINY_PARAMS, -1, scenario="baseline"), "seed"),
     ("simulate-params-unknown-series",  # checked before the (full-size) run
      lambda d: sim.simulate_params({}, 0, series=["nosuch"]), "nosuch"),
+    # sim.ensemble
+    ("ensemble-seeds-empty", lambda d: sim.ensemble(SMALL_DICT, seeds=[]), "seeds"),
+    ("ensemble-seed-negative", lambda d: sim.ensemble(SMALL_DICT, seeds=[1, -1]), "seeds[1]"),
+    ("ensemble-params-length", lambda d: sim.ensemble(SMALL_DICT, seeds=2, params={"margin.leverage_mean": [1.5]}),
+     ("params", "2 paths")),
+    ("ensemble-params-unknown-field", lambda d: sim.ensemble(SMALL_DICT, seeds=1, params={"margin.nosuch": [1]}),
+     "margin.nosuch"),
+    ("ensemble-engine-unknown", lambda d: sim.ensemble(SMALL_DICT, seeds=1, engine="x"), "engine"),
+    ("ensemble-workers-zero", lambda d: sim.ensemble(SMALL_DICT, seeds=1, workers=0), "workers"),
     # experiments
     ("experiment-name-slash", lambda d: _load_experiment(d / "exp-name-slash.toml"), "experiment.name"),
     ("experiment-name-dotdot", lambda d: _load_experiment(d / "exp-name-dotdot.toml"), "experiment.name"),

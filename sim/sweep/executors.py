@@ -8,20 +8,15 @@ dies is replaced and its unfinished runs resubmitted (:data:`MAX_ATTEMPTS` times
 Pool workers never outlive the sweep: they ignore Ctrl-C (the sweep process stops them), they
 are terminated when the sweep is interrupted or stops iterating, and when the sweep process is
 killed outright (SIGKILL) the kernel kills its fork server and the fork server's workers in turn
-(``PR_SET_PDEATHSIG`` on Linux, see :func:`die_with_parent`; elsewhere each worker watches the
+(``PR_SET_PDEATHSIG`` on Linux, see :func:`sim.run.workers.die_with_parent`; elsewhere each worker watches the
 sweep process from a thread). multiprocessing alone would leave them: its fork server waits for
 every worker to go, and a worker waits for work forever.
 """
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -29,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from sim.core.errors import InputError
+from sim.run import workers
 from sim.sweep.tasks import MAX_ATTEMPTS, ExecutorStats, RunTask, error_row, execute, one_line, warm_up
 
 KINDS = ("serial", "pool", "dask")
@@ -202,11 +198,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
     The fork server imports :mod:`sim.sweep.warm` once, which loads the numba kernels; every pool
     worker (and every replacement for a worker that died) is forked from it ready to run.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.sweep.warm"])
-    return ctx
+    return workers.pool_context("sim.sweep.warm")
 
 
 def start_worker(sweep_pid: int) -> None:
@@ -215,47 +207,5 @@ def start_worker(sweep_pid: int) -> None:
     Ctrl-C reaches every process of the terminal's process group; the sweep process handles it
     (keeps the finished runs, stops the pool), so a worker must not turn it into a failed run.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(sweep_pid)
+    workers.start_worker(sweep_pid)
     warm_up()
-
-
-PR_SET_PDEATHSIG = 1
-"""prctl(2) option: the signal this process gets when its parent dies (Linux)."""
-
-
-def die_with_parent(sweep_pid: int | None = None, *, watchdog: bool = True) -> None:
-    """Have this process killed when its parent (the sweep, or the pool's fork server) dies.
-
-    On Linux the kernel does it (``PR_SET_PDEATHSIG``, SIGKILL); elsewhere, with ``watchdog``, a
-    daemon thread checks every second that the parent, and the sweep process ``sweep_pid``, are
-    still there. ``sweep_pid`` also closes the race where the sweep died before this ran.
-    """
-    parent = os.getppid()
-    armed = False
-    if sys.platform.startswith("linux"):
-        try:
-            armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            armed = False
-    if not armed and watchdog:
-        threading.Thread(target=_watch_parent, args=(parent, sweep_pid), name="marginsim-parent-watch",
-                         daemon=True).start()
-    if os.getppid() != parent or (sweep_pid is not None and not _alive(sweep_pid)):
-        os._exit(1)
-
-
-def _watch_parent(parent: int, sweep_pid: int | None) -> None:
-    while os.getppid() == parent and (sweep_pid is None or _alive(sweep_pid)):
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

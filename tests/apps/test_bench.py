@@ -8,9 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from sim.apps import bench
+from sim.apps import bench, bench_engine
 from sim.apps.cli import main
 from sim.book import clearing
+from sim.run.ensemble import engine_available
+from sim.run.simulate import simulate
 
 
 def test_bench_quick_writes_well_formed_json_and_table(tmp_path, capsys):
@@ -29,6 +31,7 @@ def test_bench_quick_writes_well_formed_json_and_table(tmp_path, capsys):
     assert {t["target"] for t in data["targets"]} and all("met" in t for t in data["targets"])
     table = (tmp_path / "benchmarks.md").read_text()
     assert "| accounts |" in table and capsys.readouterr().out.strip() == table.strip()
+    _check_whole_runs(data, table)
 
 
 def test_bench_refuses_to_time_a_kernel_that_disagrees(monkeypatch):
@@ -42,3 +45,37 @@ def test_bench_refuses_to_time_a_kernel_that_disagrees(monkeypatch):
     monkeypatch.setattr(clearing, "clear", wrong)
     with pytest.raises(bench.BenchmarkMismatch, match="differs"):
         bench.clearing_pass(1000, 1, mesa_max=1000, rng=np.random.default_rng(0))
+
+
+def _check_whole_runs(data: dict, table: str) -> None:
+    """Issue 13's entries: the daily floor, an ensemble's memory, the engine entries (or 'not available')."""
+    runs = data["runs"]
+    floor = runs["day_floor"]
+    assert floor["bytes_per_account_day"] == 4 * 8 * (2 * 5 + 2) + 16  # 4 substeps, 5 assets, the close's cash
+    assert floor["floor_s"] > 0 and floor["ratio_to_floor"] == floor["measured_s"] / floor["floor_s"]
+    assert runs["ensemble_memory"]["peak_rss_bytes"] > runs["ensemble_memory"]["dataset_bytes"] > 0
+    for entry in ("engine", "ensemble"):
+        assert runs[entry]["available"] is engine_available()
+    targets = {t["target"]: t for t in data["targets"]}
+    memory = next(t for name, t in targets.items() if "peak memory" in name)
+    assert memory["measured"] is None  # quick: not the target's size
+    assert "| whole runs |" in table and "memory-traffic floor" in table
+
+
+def test_whole_run_entries_once_the_engine_is_there(monkeypatch):
+    """With an engine (here: simulate itself standing in for both), the speed-ups are measured, results checked."""
+    monkeypatch.setattr(bench_engine, "engine_available", lambda: True)
+    monkeypatch.setattr(bench_engine, "run_one", lambda spec, seed, engine: simulate(spec, seed))
+    speed = bench_engine.engine_speedup(50, 5)
+    assert speed["available"] and speed["speedup"] > 0 and speed["mesa_s"] > 0
+    ens = bench_engine.ensemble_speedup(2, 50, 61)
+    assert ens["available"] and ens["paths"] == 2 and ens["speedup"] > 0
+    calls = iter([simulate, simulate, lambda spec, seed: _shifted(simulate(spec, seed))])  # compile, compiled, mesa
+    monkeypatch.setattr(bench_engine, "run_one", lambda spec, seed, engine: next(calls)(spec, seed))
+    with pytest.raises(bench.BenchmarkMismatch, match="differs"):
+        bench_engine.engine_speedup(50, 5)
+
+
+def _shifted(result):
+    result.timeseries["index_level"] *= 1.0 + 1e-12
+    return result

@@ -13,11 +13,11 @@ import os
 import sys
 
 from sim import __version__
-from sim.apps.cli import attribute, bench, calc, check, dashboard, run, show, sweep
+from sim.apps.cli import attribute, bench, calc, check, dashboard, run, show, sweep, tail
 from sim.apps.cli.common import EXIT_BAD_INPUT, EXIT_INVARIANT, Parser, UsageError
 from sim.core.errors import InputError
 
-COMMAND_MODULES = (run, show, attribute, sweep, check, calc, bench, dashboard)
+COMMAND_MODULES = (run, show, attribute, tail, sweep, check, calc, bench, dashboard)
 """Each adds its subcommands through ``register(sub)``; the order is the order in ``--help``."""
 
 FLAGS = {
@@ -27,6 +27,7 @@ FLAGS = {
     "scenario override": "--set", "scenario overrides": "--set", "override": "--set", "overrides": "--set",
     "value": "--value", "debt": "--debt", "maintenance": "--maintenance", "initial": "--initial",
     "borrowed": "--borrowed", "shares_borrowed": "--shares-borrowed", "repaid": "--repaid",
+    "metric": "--metric", "threshold": "--threshold", "paths": "--paths",
 }
 """Library field names (``InputError.field``) -> the command-line flag that sets them. Fields not
 listed (``margin.accounts``...) are scenario fields, named as the user wrote them in ``--set``."""
