@@ -9,9 +9,6 @@ Four entries, each a ratio measured in the same run as the baseline it is compar
 - ``day_floor``: a full run against the memory-traffic floor, the bytes each trading day must
   move divided by the STREAM triad bandwidth (:func:`day_bytes_per_account`);
 - ``ensemble_memory``: the peak resident memory of a process running an ensemble.
-
-Entries that need ``simulate(..., engine=...)`` report ``{"available": False}`` while the
-compiled engine is not there (:func:`sim.run.ensemble.engine_available`), instead of failing.
 """
 
 from __future__ import annotations
@@ -26,9 +23,8 @@ import numpy as np
 
 from sim.apps.bench import BenchmarkMismatch, pass_bytes_per_account
 from sim.config.scenario import Scenario, load
-from sim.run.ensemble import engine_available, ensemble, run_one
+from sim.run.ensemble import ensemble, run_one
 
-NOT_AVAILABLE = {"available": False, "reason": "no compiled engine: simulate() takes no engine argument yet"}
 CASH_BYTES = 16
 """The close reads and writes every account's cash once (interest accrues on debit balances daily)."""
 
@@ -63,8 +59,6 @@ def _same_series(a, b, what: str) -> None:
 
 def engine_speedup(accounts: int, days: int) -> dict:
     """``validation-baseline`` at ``accounts`` x ``days``: compiled against Mesa, identical results required."""
-    if not engine_available():
-        return dict(NOT_AVAILABLE)
     spec = load("validation-baseline", [f"margin.accounts={accounts}", f"simulation.days={days}"])
     run_one(load("validation-baseline", ["margin.accounts=10", "simulation.days=2"]), 1, "compiled")  # compile
     start = time.perf_counter()
@@ -74,14 +68,12 @@ def engine_speedup(accounts: int, days: int) -> dict:
     mesa = run_one(spec, 1, "mesa")
     mesa_s = time.perf_counter() - start
     _same_series(compiled, mesa, "validation-baseline")
-    return {"available": True, "accounts": accounts, "days": days, "compiled_s": compiled_s, "mesa_s": mesa_s,
+    return {"accounts": accounts, "days": days, "compiled_s": compiled_s, "mesa_s": mesa_s,
             "speedup": mesa_s / compiled_s}
 
 
 def ensemble_speedup(paths: int, accounts: int, days: int) -> dict:
     """An ensemble of ``paths`` paths of ``finra-2026-05`` against the same paths one by one on Mesa."""
-    if not engine_available():
-        return dict(NOT_AVAILABLE)
     spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}"])
     ensemble(spec, 1, series=["index_level"])  # compile
     start = time.perf_counter()
@@ -94,7 +86,7 @@ def ensemble_speedup(paths: int, accounts: int, days: int) -> dict:
         if not np.array_equal(one.timeseries["index_level"].to_numpy(), levels[p]):
             raise BenchmarkMismatch(f"ensemble path {p} differs from its Mesa run; refusing to time it")
     mesa_s = time.perf_counter() - start
-    return {"available": True, "paths": paths, "accounts": accounts, "days": days, "ensemble_s": ensemble_s,
+    return {"paths": paths, "accounts": accounts, "days": days, "ensemble_s": ensemble_s,
             "mesa_one_by_one_s": mesa_s, "speedup": mesa_s / ensemble_s}
 
 
@@ -113,17 +105,12 @@ print(json.dumps({"peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_
 """Run in a fresh process, so that its peak resident memory (``ru_maxrss``, KiB on Linux) is the ensemble's."""
 
 
-def ensemble_memory(paths: int, accounts: int, days: int, *, needs_engine: bool) -> dict:
-    """Peak resident memory of a fresh process running an ensemble of ``paths`` x ``accounts`` x ``days``.
-
-    ``needs_engine``: at full size only the compiled engine finishes in reasonable time.
-    """
-    if needs_engine and not engine_available():
-        return dict(NOT_AVAILABLE)
+def ensemble_memory(paths: int, accounts: int, days: int) -> dict:
+    """Peak resident memory of a fresh process running an ensemble of ``paths`` x ``accounts`` x ``days``."""
     done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(paths), str(accounts), str(days)], check=True,
                           capture_output=True, text=True, env=dict(os.environ))
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"available": True, "paths": paths, "accounts": accounts, "days": days, **out,
+    return {"paths": paths, "accounts": accounts, "days": days, **out,
             "peak_rss_gb": out["peak_rss_bytes"] / 1e9}
 
 
@@ -132,7 +119,7 @@ def measure_runs(quick: bool, year: dict, stream: dict) -> dict:
     if quick:
         return {"engine": engine_speedup(200, 60), "ensemble": ensemble_speedup(4, 200, 64),
                 "day_floor": day_floor(year, stream),
-                "ensemble_memory": ensemble_memory(4, 200, 64, needs_engine=False)}
+                "ensemble_memory": ensemble_memory(4, 200, 64)}
     return {"engine": engine_speedup(1000, 5040), "ensemble": ensemble_speedup(256, 1000, 252),
             "day_floor": day_floor(year, stream),
-            "ensemble_memory": ensemble_memory(1000, 10_000, 252, needs_engine=True)}
+            "ensemble_memory": ensemble_memory(1000, 10_000, 252)}

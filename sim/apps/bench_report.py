@@ -50,13 +50,11 @@ def check_targets(d: dict) -> list[dict]:
 
 
 def _run_rows(d: dict) -> list[tuple]:
-    """Issue 13's targets; None where the run was small (quick) or the compiled engine is not there."""
+    """Issue 13's targets; None where the run was small (quick)."""
     runs, t, full = d.get("runs", {}), TARGETS, not d["quick"]
 
     def value(entry: str, key: str, scale: float = 1.0) -> tuple:
         e = runs.get(entry, {})
-        if not e.get("available", True):
-            return None, "not available (no compiled engine)"
         return (e[key] * scale if full and key in e else None), ""
 
     rows = [("compiled engine >= 50x Mesa, validation-baseline 20 y x 1,000 accounts", *value("engine", "speedup"),
@@ -123,19 +121,15 @@ def _runs_lines(runs: dict) -> list[str]:
         return []
     lines = ["| whole runs | measured | baseline | ratio |", "|---|---|---|---|"]
     e, n, f, m = (runs.get(k, {}) for k in ("engine", "ensemble", "day_floor", "ensemble_memory"))
-    missing = "not available (no compiled engine)"
     lines.append(f"| compiled engine, validation-baseline {e['accounts']:,} accounts x {e['days']:,} days | "
-                 f"{e['compiled_s']:.2f} s | Mesa engine {e['mesa_s']:.2f} s | {e['speedup']:.0f}x |"
-                 if e.get("available") else f"| compiled engine vs Mesa | {missing} | | |")
+                 f"{e['compiled_s']:.2f} s | Mesa engine {e['mesa_s']:.2f} s | {e['speedup']:.0f}x |")
     lines.append(f"| ensemble of {n['paths']:,} paths, finra-2026-05 {n['accounts']:,} accounts x {n['days']} days | "
-                 f"{n['ensemble_s']:.2f} s | one by one on Mesa {n['mesa_one_by_one_s']:.2f} s | {n['speedup']:.0f}x |"
-                 if n.get("available") else f"| ensemble vs Mesa one by one | {missing} | | |")
+                 f"{n['ensemble_s']:.2f} s | one by one on Mesa {n['mesa_one_by_one_s']:.2f} s | {n['speedup']:.0f}x |")
     if f:
         lines.append(f"| finra-2026-05 {f['accounts']:,} accounts x {f['days']} days | {f['measured_s']:.2f} s | "
                      f"memory-traffic floor {f['floor_s']:.2f} s ({f['bytes_per_account_day']} bytes per account "
                      f"per day: {f['substeps']} clearing passes of {f['assets']} assets + the close's cash) | "
                      f"{f['ratio_to_floor']:.1f}x the floor |")
     lines.append(f"| ensemble of {m['paths']:,} paths x {m['accounts']:,} accounts x {m['days']} days, peak memory | "
-                 f"{m['peak_rss_gb']:.2f} GB | dataset {m['dataset_bytes'] / 1e6:.1f} MB | |"
-                 if m.get("available") else f"| ensemble peak memory | {missing} | | |")
+                 f"{m['peak_rss_gb']:.2f} GB | dataset {m['dataset_bytes'] / 1e6:.1f} MB | |")
     return [*lines, ""]

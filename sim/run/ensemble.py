@@ -13,7 +13,6 @@ column (8 bytes per path-day) where a long table would repeat the labels on ever
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -37,30 +36,17 @@ from sim.core.machine import platform_info
 from sim.run import workers as pool_workers
 from sim.run.dates import trading_days
 from sim.run.params import flat_metrics
-from sim.run.simulate import check_seed, simulate
+from sim.run.simulate import ENGINES, check_seed, simulate
 
-ENGINES = ("compiled", "mesa")
 MAX_PATHS = 10_000_000
 MAX_WORKERS = 1024
 NOT_SERIES = ("day", "regime")
 """Daily columns that are not data variables: ``day`` is a dimension, ``regime`` a label."""
 
 
-def engine_available() -> bool:
-    """Whether :func:`sim.run.simulate.simulate` takes ``engine=`` (the compiled engine is there)."""
-    return "engine" in inspect.signature(simulate).parameters
-
-
 def run_one(spec: Scenario, seed: int, engine: str) -> Any:
-    """One path: ``simulate(spec, seed, engine=engine)``; the one place an ensemble names the engine.
-
-    TODO(issue 13, at the compiled engine's merge): call ``simulate(spec, seed, engine=engine)``
-    directly and drop :func:`engine_available`'s check here. Until then ``simulate`` has no
-    ``engine`` argument and every path runs on the Mesa model.
-    """
-    if engine_available():
-        return simulate(spec, seed, engine=engine)  # type: ignore[call-arg]
-    return simulate(spec, seed)
+    """One path: ``simulate(spec, seed, engine=engine)``; the one place an ensemble names the engine."""
+    return simulate(spec, seed, engine=engine)
 
 
 def spawn_seeds(count: int, root: int = 0) -> list[int]:
@@ -316,8 +302,7 @@ def _assemble(base: Scenario, specs: list[Scenario], seeds: list[int], params: M
     if base.meta.start_date:
         coords["date"] = ("day", trading_days(base.meta.start_date, base.simulation.days).to_numpy())
     coords.update({k: ("path", v) for k, v in varied.items()})
-    ran_on = engine if engine_available() else "mesa"  # TODO(issue 13): just `engine` once the engine is merged
-    attrs = {"version": __version__, "scenario_name": base.meta.name, "scenario_hash": base.hash(), "engine": ran_on,
+    attrs = {"version": __version__, "scenario_name": base.meta.name, "scenario_hash": base.hash(), "engine": engine,
              "platform": json.dumps(platform_info(), sort_keys=True)}
     dataset = xr.Dataset({c: (("path", "day"), a) for c, a in filler.arrays.items()}, coords=coords, attrs=attrs)
     hashes = [s.hash() for s in specs] if len(specs) > 1 else [base.hash()] * len(seeds)
