@@ -36,7 +36,7 @@ from sim.core.machine import platform_info
 from sim.run import workers as pool_workers
 from sim.run.dates import trading_days
 from sim.run.params import flat_metrics
-from sim.run.simulate import ENGINES, check_seed, simulate
+from sim.run.simulate import ENGINES, check_seed, path_series, simulate
 
 MAX_PATHS = 10_000_000
 MAX_WORKERS = 1024
@@ -227,9 +227,8 @@ def _check_series(spec: Scenario, series: Sequence[str] | None) -> tuple[str, ..
 def _path(task: tuple) -> tuple[int, dict[str, np.ndarray], dict[str, float], np.ndarray]:
     """One path's columns (numpy arrays), flat metrics and days; what a worker sends back."""
     p, spec, seed, engine, columns = task
-    result = run_one(spec, seed, engine)
-    ts = result.timeseries
-    flat = flat_metrics(result.summary["metrics"])
+    ts, summary_metrics = path_series(spec, seed, engine)  # simulate's series and metrics, without its extras
+    flat = flat_metrics(summary_metrics)
     metrics = {m: 0.0 if m.startswith("regime_days.") else math.nan for m in METRIC_NAMES}  # as a sweep's rows
     metrics.update((m, float(v)) for m, v in flat.items())
     return p, {c: ts[c].to_numpy() for c in columns}, metrics, ts["day"].to_numpy()

@@ -90,6 +90,43 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     if mode == "agents" or record_intraday:
         engine = "mesa"  # one Mesa agent per investor, or rows per substep: the Mesa model only
     dates = trading_days(spec.meta.start_date, spec.simulation.days) if spec.meta.start_date else None
+    model, ts, engine = _run(spec, seed, mode, progress, check_every_day, record_intraday, engine)
+    metrics = summarize(ts, model.initial, first_shock_day(spec))
+    if dates is not None:
+        ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
+    summary = {
+        "version": __version__,
+        "seed": seed,
+        "scenario_name": spec.meta.name,
+        "scenario_hash": spec.hash(),
+        "mode": mode,
+        "metrics": metrics,
+        "scenario": spec.to_dict(),
+    }
+    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
+    intraday = None
+    if record_intraday:
+        intraday = pd.DataFrame.from_records(model.intraday_records)
+        intraday.attrs.update(ts.attrs)
+    return SimulationResult(ts, summary, intraday, engine)
+
+
+def path_series(spec: Scenario, seed: int, engine: str = DEFAULT_ENGINE) -> tuple[pd.DataFrame, dict]:
+    """One run's daily series (without ``date``) and summary metrics: :func:`simulate`'s, without the rest.
+
+    For ensembles: the same model, engine, checks and :func:`sim.run.metrics.summarize` as
+    :func:`simulate` (so the same numbers), without the summary's scenario copy and hashes, the
+    dates or the attributes. ``spec`` and ``seed`` are assumed checked.
+    """
+    model, ts, _ = _run(spec, seed, "kernel", False, False, False, engine)
+    return ts, summarize(ts, model.initial, first_shock_day(spec))
+
+
+def _run(spec: Scenario, seed: int, mode: Mode, progress: bool | Callable[[int, int], None], check_every_day: bool,
+         record_intraday: bool, engine: str) -> tuple[MarketModel, pd.DataFrame, str]:
+    """Build the model and run it on ``engine`` (the Mesa one where only it can); checks conservation at the end."""
+    if mode == "agents" or record_intraday:
+        engine = "mesa"  # one Mesa agent per investor, or rows per substep: the Mesa model only
     model = MarketModel(spec, seed=seed, mode=mode, check_every_day=check_every_day,
                         record_intraday=record_intraday)
     if engine == "compiled":
@@ -99,23 +136,7 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         ts = pd.DataFrame.from_records(model.records)
         ts["day"] = ts["day"].astype("int64")
     check_conservation(model)
-    if dates is not None:
-        ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
-    summary = {
-        "version": __version__,
-        "seed": seed,
-        "scenario_name": spec.meta.name,
-        "scenario_hash": spec.hash(),
-        "mode": mode,
-        "metrics": summarize(ts, model.initial, first_shock_day(spec)),
-        "scenario": spec.to_dict(),
-    }
-    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
-    intraday = None
-    if record_intraday:
-        intraday = pd.DataFrame.from_records(model.intraday_records)
-        intraday.attrs.update(ts.attrs)
-    return SimulationResult(ts, summary, intraday, engine)
+    return model, ts, engine
 
 
 def _reporter(spec: Scenario, progress: bool | Callable[[int, int], None]) -> Callable[[int, int], None] | None:

@@ -25,7 +25,7 @@ from sim.model.market_model import MarketModel
 from sim.model.records import TALLIED
 
 BLOCK_DAYS = 64
-"""Days per kernel call when neither progress nor daily checks ask for fewer."""
+"""Days per kernel call when progress is reported (without progress or daily checks: all days in one call)."""
 
 ROW_COLUMNS = ("margin_debt", "cash_debit", "short_market_value", "free_credit", "net_credit_balance",
                "margin_long_value", "margin_equity", "margin_leverage", "open_calls", "interest_usd", "realized_vol",
@@ -73,7 +73,8 @@ def run(model: MarketModel, progress: Callable[[int, int], None] | None = None,
     st = state.extract(model)
     found = np.empty(max(model.book.arrays().n, 1), dtype=np.int32)
     near = np.empty_like(found)
-    block = 1 if check_every_day else BLOCK_DAYS
+    # one kernel call for the whole run unless progress or the daily checks need Python between days
+    block = 1 if check_every_day else BLOCK_DAYS if progress is not None else max(total, 1)
     if progress is not None:
         progress(0, total)
     for first in range(0, total, block):
@@ -112,11 +113,13 @@ def _frame(model: MarketModel, cols: list[str], rec: np.ndarray) -> pd.DataFrame
     ts = pd.DataFrame(rec[:, :len(cols)], columns=cols)
     ts["day"] = ts["day"].astype("int64")
     ts["clearing_rounds"] = ts["clearing_rounds"].astype("int64")
-    previous = model.initial["margin_debt"]
-    labels = []
-    for debt, index_return in zip(rec[:, cols.index("margin_debt")], rec[:, 2], strict=True):
-        labels.append(regime_label(debt - previous, index_return))
-        previous = debt
+    debt = rec[:, cols.index("margin_debt")]
+    previous = np.concatenate(([model.initial["margin_debt"]], debt[:-1]))
+    # regime_label of every day at once: the same float subtraction and comparisons, numpy-wide
+    table = np.array([regime_label(debt_up, price_up) for debt_up in (0.0, 1.0) for price_up in (0.0, 1.0)],
+                     dtype=object)  # indexed by 2 x (debt up) + (price up)
+    labels = table[2 * ((debt - previous) > 0.0) + (rec[:, 2] > 0.0)].tolist()
     ts["regime"] = labels
-    model._prev_margin_debt = previous
+    if len(debt):
+        model._prev_margin_debt = float(debt[-1])
     return ts
