@@ -94,16 +94,17 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     metrics = summarize(ts, model.initial, first_shock_day(spec))
     if dates is not None:
         ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
+    scenario_hash = spec.hash()
     summary = {
         "version": __version__,
         "seed": seed,
         "scenario_name": spec.meta.name,
-        "scenario_hash": spec.hash(),
+        "scenario_hash": scenario_hash,
         "mode": mode,
         "metrics": metrics,
         "scenario": spec.to_dict(),
     }
-    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": spec.hash()})
+    ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": scenario_hash})
     intraday = None
     if record_intraday:
         intraday = pd.DataFrame.from_records(model.intraday_records)
