@@ -22,6 +22,8 @@ The rules' constants (``REG_T_INITIAL``, ``FINRA_MAINTENANCE``...) live in :mod:
 
 from __future__ import annotations
 
+import math
+
 from sim.core.jit import jitable
 
 DEFICIT_TOLERANCE = 1e-9
@@ -210,3 +212,9 @@ def capped_position(equity_usd: float, desired_leverage: float, max_leverage: fl
     if equity_usd <= 0.0 or not desired_leverage > 0.0:
         return 0.0
     return min(desired_leverage, max_leverage) * equity_usd
+
+
+@jitable
+def book_leverage(long_value: float, equity_usd: float) -> float:
+    """Aggregate leverage of a margin book: long market value / equity; inf when equity is not positive."""
+    return long_value / equity_usd if equity_usd > 0 else math.inf

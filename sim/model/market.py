@@ -11,7 +11,6 @@ factor and sqrt(1 - rho) on its own factor. exp, log and index sums use :mod:`si
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -119,7 +118,7 @@ class Market:
     @property
     def realized_vol(self) -> float:
         """Annualised EWMA volatility of the index, fraction."""
-        return math.sqrt(self.index_variance * 252.0)
+        return rules.annualized_vol(self.index_variance)
 
     # --------------------------------------------------------------------- dynamics
     def _code(self, target: str) -> int:

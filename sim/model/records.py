@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.book import stats
 from sim.book.arrays import ClearingResult
+from sim.core import margin
 from sim.core.pairwise import python_sum
 from sim.model.agents.leveraged_value_fund import LeveragedValueFunds
 
@@ -65,7 +65,7 @@ def day_row(model: MarketModel, day: int, index_return: float, agg: np.ndarray, 
         "net_credit_balance": free - balance,
         "margin_long_value": agg[stats.AGG_LONG_VALUE],
         "margin_equity": equity,
-        "margin_leverage": agg[stats.AGG_LONG_VALUE] / equity if equity > 0 else math.inf,
+        "margin_leverage": margin.book_leverage(agg[stats.AGG_LONG_VALUE], equity),
         "open_calls": agg[stats.AGG_OPEN_CALLS],
         "interest_usd": agg[stats.AGG_INTEREST],
         "realized_vol": market.realized_vol,

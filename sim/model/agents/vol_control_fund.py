@@ -49,8 +49,7 @@ class VolControlFund(mesa.Agent):
         del self.history[: -self.lag_days]
 
     def exposure(self, prices: np.ndarray) -> float:
-        value = funds.holdings_value(self.shares, prices)
-        return value / (self.cash + value)
+        return funds.exposure(funds.holdings_value(self.shares, prices), self.cash)
 
     def rebalance(self, prices: np.ndarray, basket: np.ndarray) -> np.ndarray:
         """Close-of-day order in $ per asset (zero inside the band)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from sim.book.daily import _end_of_day_kernel
@@ -18,7 +16,7 @@ from sim.book.stats import (
     AGG_SHORT_VALUE,
     N_AGG,
 )
-from sim.core import detmath
+from sim.core import detmath, margin
 from sim.core.jit import jitable
 from sim.core.pairwise import pairwise_sum, python_sum
 from sim.model.compiled.layout import (
@@ -208,10 +206,10 @@ def close_day(cst, sc, vec, letf, letf_shares, opt, opt_underlying, opt_is_call,
     row[R_NET_CREDIT] = agg[AGG_FREE_CREDIT] - agg[AGG_MARGIN_BALANCE]
     row[R_LONG_VALUE] = agg[AGG_LONG_VALUE]
     row[R_EQUITY] = equity
-    row[R_LEVERAGE] = agg[AGG_LONG_VALUE] / equity if equity > 0 else math.inf
+    row[R_LEVERAGE] = margin.book_leverage(agg[AGG_LONG_VALUE], equity)
     row[R_OPEN_CALLS] = agg[AGG_OPEN_CALLS]
     row[R_INTEREST] = agg[AGG_INTEREST]
-    row[R_REALIZED_VOL] = math.sqrt(sc[S_INDEX_VARIANCE] * 252.0)
+    row[R_REALIZED_VOL] = market.annualized_vol(sc[S_INDEX_VARIANCE])
     row[R_ROUNDS] = max_rounds
     n_sub = int(cst[C_SUBSTEPS])
     row[R_GEX] = (gex(cst, vec, opt, opt_underlying, opt_is_call, day + (n_sub - 1) / n_sub, prices)
@@ -222,8 +220,7 @@ def close_day(cst, sc, vec, letf, letf_shares, opt, opt_underlying, opt_is_call,
     row[R_LETF_AUM] = python_sum(navs, navs.shape[0])  # the Mesa row uses Python's sum()
     exposure = 0.0
     if cst[C_HAS_VC] != 0.0:
-        value = funds.holdings_value(vec[V_VC_SHARES], prices)
-        exposure = value / (sc[S_VC_CASH] + value)
+        exposure = funds.exposure(funds.holdings_value(vec[V_VC_SHARES], prices), sc[S_VC_CASH])
     row[R_VC_EXPOSURE] = exposure
     for t in range(N_TOT - 1):
         row[R_TALLIED + t] = tot[t]

@@ -71,3 +71,9 @@ def vol_target_exposure(cap, target_vol, vol_estimate):
 def vol_outside_band(nav, value, target, band):
     """Does a volatility-control fund trade today (NAV positive, exposure outside the band)?"""
     return not (nav <= 0.0 or abs(target - value / nav) <= band)
+
+
+@jitable
+def exposure(value, cash):
+    """A fund's exposure: its holdings' value over its NAV (cash + holdings)."""
+    return value / (cash + value)

@@ -115,3 +115,9 @@ def update_variances(variance, prices, prev_close, lam):
     """Each asset's EWMA variance after the day's log return (close over previous close)."""
     for j in range(variance.shape[0]):
         variance[j] = ewma_variance(lam, variance[j], detmath.log(prices[j] / prev_close[j]))
+
+
+@jitable
+def annualized_vol(daily_variance):
+    """Annualised volatility (fraction) from a daily EWMA variance, with 252 trading days."""
+    return math.sqrt(daily_variance * 252.0)
