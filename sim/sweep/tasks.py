@@ -136,7 +136,7 @@ def execute_batch(batch: BatchTask) -> list[dict[str, Any]]:
 
 def _rows(batch: BatchTask, summary: Any, dataset: Any) -> list[dict[str, Any]]:
     """Each path's row from an ensemble's summary (metrics) and dataset (series)."""
-    values = summary.iloc[:, 2 + len(batch.params):]  # the metrics: after seed, the parameters and scenario_hash
+    values = summary.drop(columns=["seed", "scenario_hash", *batch.params])  # the metrics
     days = dataset["day"].to_numpy()
     rows = []
     for i, run_id in enumerate(batch.run_ids):
