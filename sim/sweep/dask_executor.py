@@ -20,7 +20,7 @@ from typing import Any
 from distributed import Client, WorkerPlugin, as_completed
 
 from sim.config.experiment import ExperimentError
-from sim.sweep.tasks import MAX_ATTEMPTS, ExecutorStats, RunTask, error_row, execute, one_line, warm_up
+from sim.sweep.tasks import MAX_ATTEMPTS, BatchTask, ExecutorStats, error_rows, execute_batch, one_line, warm_up
 
 SCHEDULER_ALLOWED = "the address of a running dask scheduler, e.g. tcp://127.0.0.1:8786"
 
@@ -75,13 +75,13 @@ class DaskExecutor:
         threads = sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values())
         return max(4, 2 * threads)
 
-    def run(self, tasks: Iterable[RunTask], stats: ExecutorStats, tag: str) -> Iterator[dict[str, Any]]:
+    def run(self, tasks: Iterable[BatchTask], stats: ExecutorStats, tag: str) -> Iterator[dict[str, Any]]:
         """Submit the runs; rerun what a lost worker took with it (``tag`` keeps the task keys unique)."""
         window = self._start()
         source = iter(tasks)
-        retry: deque[RunTask] = deque()
+        retry: deque[BatchTask] = deque()
         attempts: dict[int, int] = {}
-        in_flight: dict[Any, RunTask] = {}
+        in_flight: dict[Any, BatchTask] = {}
         pending = as_completed()
 
         def top_up() -> None:
@@ -90,7 +90,7 @@ class DaskExecutor:
                 if task is None:
                     return
                 attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
-                fut = self.client.submit(execute, task, pure=False,
+                fut = self.client.submit(execute_batch, task, pure=False,
                                          key=f"marginsim-{tag}-{task.run_id}-a{attempts[task.run_id]}")
                 in_flight[fut] = task
                 pending.add(fut)
@@ -100,11 +100,13 @@ class DaskExecutor:
             fut = next(pending)
             task = in_flight.pop(fut)
             if fut.status == "finished":
-                yield {**fut.result(), "attempts": attempts[task.run_id]}
+                for row in fut.result():
+                    yield {**row, "attempts": attempts[task.run_id]}
             else:  # a worker died with it (KilledWorker), or it was cancelled
                 why = one_line(fut.exception()) if fut.status == "error" else fut.status
                 if attempts[task.run_id] >= MAX_ATTEMPTS:
-                    yield error_row(task, f"WorkerDied: {why} (after {MAX_ATTEMPTS} attempts)", attempts[task.run_id])
+                    yield from error_rows(task, f"WorkerDied: {why} (after {MAX_ATTEMPTS} attempts)",
+                                          attempts[task.run_id])
                 else:
                     stats.resubmitted += 1
                     stats.worker_deaths += 1

@@ -7,8 +7,11 @@ that has a row. A run that raises gets a row with status 'error' and the message
 goes on.
 
 The runs are executed by an executor (:mod:`sim.sweep.executors`: ``serial``, ``pool``, the
-default, or ``dask``) handed to :func:`run_sweep`. Each run is ``sim.simulate(scenario, seed)``,
-a pure function of its inputs, so all three give bit-identical ``runs.parquet`` files.
+default, or ``dask``) handed to :func:`run_sweep`, in batches: consecutive runs whose scenarios
+share one structure go to a worker as one :func:`sim.ensemble` call (:mod:`sim.sweep.batches`).
+Each run is ``sim.simulate(scenario, seed)``, a pure function of its inputs (an ensemble's path
+equals it bit for bit), so all three executors and any batch size give bit-identical
+``runs.parquet`` files.
 Non-deterministic bookkeeping (seconds per run, which worker, attempts) goes to
 ``DIR/timings.parquet``. Ctrl-C or SIGTERM stop a sweep cleanly: the finished runs are written,
 the workers stopped, and the same command resumes.
@@ -22,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +35,7 @@ from tqdm import tqdm
 
 from sim.config.experiment import Experiment
 from sim.core.errors import InputError
+from sim.sweep.batches import MAX_BATCH_RUNS, PointScenario, batch_size, make_batches
 from sim.sweep.design import Design, build_design, run_seed, spawn_index
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.store import (
@@ -44,7 +49,7 @@ from sim.sweep.store import (
     open_manifest,
     pending_runs,
 )
-from sim.sweep.tasks import TIMING_COLUMNS, ExecutorStats, RunTask
+from sim.sweep.tasks import TIMING_COLUMNS, BatchTask, ExecutorStats
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class SweepOptions:
         Finished runs are written to disk every ``chunk_runs`` runs or ``chunk_seconds`` seconds.
     retry_failed : bool
         Run again the runs recorded with status 'error'.
+    batch_runs : int, optional
+        Runs per batch (one ensemble call in a worker); default: about four batches per worker,
+        at most :data:`sim.sweep.batches.MAX_BATCH_RUNS`.
     on_progress : callable, optional
         Called as ``on_progress(new_runs_done, new_runs_total)`` after each run.
     """
@@ -68,8 +76,13 @@ class SweepOptions:
     chunk_seconds: float = 30.0
     retry_failed: bool = False
     on_progress: Callable[[int, int], None] | None = None
+    batch_runs: int | None = None
 
     def __post_init__(self) -> None:
+        if self.batch_runs is not None and (isinstance(self.batch_runs, bool) or not isinstance(self.batch_runs, int)
+                                            or self.batch_runs < 1):
+            raise InputError(f"batch_runs = {self.batch_runs!r}: must be an integer >= 1", field="batch_runs",
+                             allowed="an integer >= 1")
         if isinstance(self.chunk_runs, bool) or not isinstance(self.chunk_runs, int) or self.chunk_runs < 1:
             raise InputError(f"chunk_runs = {self.chunk_runs!r}: must be an integer >= 1", field="chunk_runs",
                              allowed="an integer >= 1")
@@ -107,7 +120,7 @@ class _Job:
 def run_sweep(exp: Experiment, out: str | Path, *, executor: str | Executor = "pool", workers: int = 1,
               scheduler: str | None = None, progress: bool = True, chunk_runs: int = 64,
               chunk_seconds: float = 30.0, retry_failed: bool = False,
-              on_progress: Callable[[int, int], None] | None = None) -> SweepReport:
+              on_progress: Callable[[int, int], None] | None = None, batch_runs: int | None = None) -> SweepReport:
     """Run the experiment's unfinished runs into ``out`` and (when all are done) write runs.parquet.
 
     Parameters
@@ -123,7 +136,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, executor: str | Executor = "p
         Pool worker processes.
     scheduler : str, optional
         The Dask scheduler's address.
-    progress, chunk_runs, chunk_seconds, retry_failed, on_progress
+    progress, chunk_runs, chunk_seconds, retry_failed, on_progress, batch_runs
         See :class:`SweepOptions`.
 
     Returns
@@ -134,10 +147,10 @@ def run_sweep(exp: Experiment, out: str | Path, *, executor: str | Executor = "p
     ------
     InputError
         A one-line error naming the field (``out``, ``executor``, ``workers``, ``scheduler``,
-        ``chunk_runs``, ``chunk_seconds``); it is raised before any run starts, and a bad ``out``
+        ``chunk_runs``, ``chunk_seconds``, ``batch_runs``); it is raised before any run starts, and a bad ``out``
         or ``scheduler`` leaves nothing written.
     """
-    options = SweepOptions(progress, chunk_runs, chunk_seconds, retry_failed, on_progress)
+    options = SweepOptions(progress, chunk_runs, chunk_seconds, retry_failed, on_progress, batch_runs)
     out = check_out(out)
     design = build_design(exp)
     info = manifest(exp, design)
@@ -175,7 +188,8 @@ def _execute(job: _Job, todo: list[int], stats: ExecutorStats, tag: str) -> int:
                "scenario_hash", "status", "error", *exp.metrics, *TIMING_COLUMNS]
     writer = ChunkWriter(job.out, columns, options.chunk_runs, options.chunk_seconds)
     bar = _progress_bar(exp.name, job.design.n_runs, job.design.n_runs - len(todo), options.progress)
-    rows = job.executor.run((meta.task(r) for r in todo), stats, tag)
+    size = options.batch_runs or batch_size(len(todo), job.executor.workers)
+    rows = job.executor.run(meta.batches(todo, size), stats, tag)
     new = failed = 0
     try:
         for row in rows:
@@ -199,30 +213,37 @@ def _execute(job: _Job, todo: list[int], stats: ExecutorStats, tag: str) -> int:
 
 
 class _RunMeta:
-    """Run id -> design point, replicate, seed and resolved scenario (cached per point)."""
+    """Run id -> design point, replicate, seed and resolved scenario (the last points' cached)."""
 
     def __init__(self, exp: Experiment, design: Design) -> None:
         self.exp, self.design = exp, design
-        self._cached: tuple[int, dict[str, Any], str] | None = None
+        self._points: OrderedDict[int, PointScenario] = OrderedDict()
+        self._hashes: dict[int, str] = {}
+        self._keep = MAX_BATCH_RUNS + 1
 
-    def _scenario(self, point: int) -> tuple[dict[str, Any], str]:
-        if self._cached is None or self._cached[0] != point:
+    def point(self, point: int) -> PointScenario:
+        """Design point ``point``'s scenario (the last batch's points are kept; every point's hash)."""
+        if point not in self._points:
             spec = self.exp.scenario_for(self.design.points[point])
-            self._cached = (point, spec.to_dict(), spec.hash())
-        return self._cached[1], self._cached[2]
+            self._points[point] = PointScenario.of(spec.to_dict(), spec.hash())
+            self._hashes[point] = self._points[point].hash
+            if len(self._points) > self._keep:
+                self._points.popitem(last=False)
+        return self._points[point]
 
     def describe(self, run_id: int) -> dict[str, Any]:
         point, rep = divmod(run_id, self.exp.replicates)
         index = spawn_index(self.exp, point, rep)
         return {"point": point, "replicate": rep, **self.design.points[point],
                 "seed": run_seed(self.exp.root_seed, index), "seed_spawn_key": index,
-                "scenario_hash": self._scenario(point)[1]}
+                "scenario_hash": self._hashes.get(point) or self.point(point).hash}
 
-    def task(self, run_id: int) -> RunTask:
-        point, rep = divmod(run_id, self.exp.replicates)
-        return RunTask(run_id, self._scenario(point)[0],
-                       run_seed(self.exp.root_seed, spawn_index(self.exp, point, rep)), self.exp.metrics,
-                       self.exp.series)
+    def batches(self, todo: list[int], size: int) -> Iterator[BatchTask]:
+        """The runs ``todo`` as batches of at most ``size`` runs (:func:`sim.sweep.batches.make_batches`)."""
+        self._keep = max(size, MAX_BATCH_RUNS) + 1
+        runs = ((r, r // self.exp.replicates,
+                 run_seed(self.exp.root_seed, spawn_index(self.exp, *divmod(r, self.exp.replicates)))) for r in todo)
+        return make_batches(runs, self.point, size, self.exp.metrics, self.exp.series)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """Executors: where a sweep's runs are executed. The engine is handed one and only iterates it.
 
 ``serial`` (this process), ``pool`` (a local process pool, the default) and ``dask`` (a running
-Dask distributed scheduler, :mod:`sim.sweep.dask_executor`). Each takes :class:`RunTask` s and
-yields their rows as they finish, in any order, with ``attempts`` added; a worker process that
-dies is replaced and its unfinished runs resubmitted (:data:`MAX_ATTEMPTS` times at most).
+Dask distributed scheduler, :mod:`sim.sweep.dask_executor`). Each takes :class:`BatchTask` s
+(a few runs each, executed by :func:`sim.sweep.tasks.execute_batch`) and yields their rows as
+they finish, in any order, with ``attempts`` added; a worker process that dies is replaced and
+its unfinished batches resubmitted (:data:`MAX_ATTEMPTS` times at most).
 
 Pool workers never outlive the sweep: they ignore Ctrl-C (the sweep process stops them), they
 are terminated when the sweep is interrupted or stops iterating, and when the sweep process is
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 
 from sim.core.errors import InputError
 from sim.run import workers
-from sim.sweep.tasks import MAX_ATTEMPTS, ExecutorStats, RunTask, error_row, execute, one_line, warm_up
+from sim.sweep.tasks import MAX_ATTEMPTS, BatchTask, ExecutorStats, error_rows, execute_batch, one_line, warm_up
 
 KINDS = ("serial", "pool", "dask")
 MAX_WORKERS = 1024
@@ -41,7 +42,7 @@ class Executor(Protocol):
     scheduler: str | None
     """The Dask scheduler's address (dask only)."""
 
-    def run(self, tasks: Iterable[RunTask], stats: ExecutorStats, tag: str) -> Iterator[dict[str, Any]]:
+    def run(self, tasks: Iterable[BatchTask], stats: ExecutorStats, tag: str) -> Iterator[dict[str, Any]]:
         """Execute ``tasks``, yielding each row as it finishes; ``tag`` names the sweep (Dask keys)."""
         ...
 
@@ -75,9 +76,10 @@ class SerialExecutor:
 
     kind, workers, scheduler = "serial", None, None
 
-    def run(self, tasks: Iterable[RunTask], stats: ExecutorStats, tag: str = "") -> Iterator[dict[str, Any]]:
+    def run(self, tasks: Iterable[BatchTask], stats: ExecutorStats, tag: str = "") -> Iterator[dict[str, Any]]:
         for task in tasks:
-            yield {**execute(task), "attempts": 1}
+            for row in execute_batch(task):
+                yield {**row, "attempts": 1}
 
     def close(self) -> None:
         pass
@@ -94,8 +96,8 @@ class PoolExecutor:
                              allowed=f"an integer in [1, {MAX_WORKERS}]")
         self.workers = workers
 
-    def run(self, tasks: Iterable[RunTask], stats: ExecutorStats, tag: str = "") -> Iterator[dict[str, Any]]:
-        """Two runs in flight per worker; a dead worker (BrokenProcessPool) gets a new pool, its runs resubmitted."""
+    def run(self, tasks: Iterable[BatchTask], stats: ExecutorStats, tag: str = "") -> Iterator[dict[str, Any]]:
+        """Two batches in flight per worker; a dead worker (BrokenProcessPool): a new pool, its batches resubmitted."""
         pool = _PoolRun(tasks, stats, self.workers)
         try:
             yield from pool.rows()
@@ -109,11 +111,11 @@ class PoolExecutor:
 class _PoolRun:
     """The state of one pool run: tasks in flight, to retry, and attempts so far."""
 
-    def __init__(self, tasks: Iterable[RunTask], stats: ExecutorStats, workers: int) -> None:
+    def __init__(self, tasks: Iterable[BatchTask], stats: ExecutorStats, workers: int) -> None:
         self.source, self.stats, self.workers = iter(tasks), stats, workers
-        self.retry: deque[RunTask] = deque()
+        self.retry: deque[BatchTask] = deque()
         self.attempts: dict[int, int] = {}
-        self.in_flight: dict[Future, RunTask] = {}
+        self.in_flight: dict[Future, BatchTask] = {}
         self.exhausted = False
         self.pool = self._new_pool()
 
@@ -133,7 +135,7 @@ class _PoolRun:
                 return
             self.attempts[task.run_id] = self.attempts.get(task.run_id, 0) + 1
             try:
-                self.in_flight[self.pool.submit(execute, task)] = task
+                self.in_flight[self.pool.submit(execute_batch, task)] = task
             except BrokenProcessPool:
                 self.retry.appendleft(task)
                 self.attempts[task.run_id] -= 1
@@ -153,30 +155,34 @@ class _PoolRun:
                 task = self.in_flight.pop(fut)
                 exc = fut.exception()
                 if exc is None:
-                    yield {**fut.result(), "attempts": self.attempts[task.run_id]}
+                    yield from self._done(fut, task)
                 elif isinstance(exc, BrokenProcessPool):
                     broken = True
                     yield from self._requeue(task)
-                else:  # execute() does not raise; this is a pickling or pool error
-                    yield error_row(task, one_line(exc), self.attempts[task.run_id])
+                else:  # execute_batch() does not raise; this is a pickling or pool error
+                    yield from error_rows(task, one_line(exc), self.attempts[task.run_id])
             if broken:
                 yield from self._after_worker_death()
+
+    def _done(self, fut: Future, task: BatchTask) -> Iterator[dict[str, Any]]:
+        for row in fut.result():
+            yield {**row, "attempts": self.attempts[task.run_id]}
 
     def _after_worker_death(self) -> Iterator[dict[str, Any]]:
         """Keep what finished, requeue the rest, start a new pool."""
         self.stats.worker_deaths += 1
         for fut, task in list(self.in_flight.items()):
             if fut.done() and fut.exception() is None:
-                yield {**fut.result(), "attempts": self.attempts[task.run_id]}
+                yield from self._done(fut, task)
             else:
                 yield from self._requeue(task)
         self.in_flight.clear()
         self._restart()
         self.exhausted = False
 
-    def _requeue(self, task: RunTask) -> Iterator[dict[str, Any]]:
+    def _requeue(self, task: BatchTask) -> Iterator[dict[str, Any]]:
         if self.attempts[task.run_id] >= MAX_ATTEMPTS:
-            yield error_row(task, f"WorkerDied: its worker process died on each of {MAX_ATTEMPTS} attempts",
+            yield from error_rows(task, f"WorkerDied: its worker process died on each of {MAX_ATTEMPTS} attempts",
                             self.attempts[task.run_id])
         else:
             self.stats.resubmitted += 1

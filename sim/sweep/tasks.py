@@ -1,8 +1,13 @@
-"""One run of a sweep, as a worker sees it: the task, its execution and its row.
+"""A sweep's work, as a worker sees it: batches of runs, their execution and their rows.
 
-A :class:`RunTask` is small and picklable; :func:`execute` turns it into a row (run id, status,
-error, metrics, timings) and never raises for a failed run. Every executor (serial, process pool,
-Dask) sends tasks here, so this module knows nothing about executors or the output folder.
+A :class:`BatchTask` is a few runs whose scenarios share one structure (the same base, the same
+days and start date; what differs is a set of field values, one per run). It is small and
+picklable; :func:`execute_batch` runs it as one :func:`sim.run.ensemble.ensemble` call and turns
+each path into the row (run id, status, error, metrics, timings) that :func:`execute` makes of one
+:class:`RunTask`, value for value. If the ensemble raises (a run failed), the batch's runs are run
+again one by one through :func:`execute`, so only the failing run is recorded as an error. Neither
+raises for a failed run. Every executor (serial, process pool, Dask) sends batches here, so this
+module knows nothing about executors or the output folder.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config.scenario import from_dict
+from sim.config.scenario import from_dict, resolve
+from sim.run.ensemble import ensemble
 from sim.run.params import flat_metrics
 from sim.run.simulate import simulate
 
@@ -34,6 +40,32 @@ class RunTask:
     series: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class BatchTask:
+    """Runs that share a scenario structure, run as one ensemble (picklable, small).
+
+    Run ``i`` is ``scenario`` with ``params[path][i]`` set at each dotted ``path`` (list items by
+    index: ``brokers.0.house_maintenance``), and the seed ``seeds[i]``.
+    """
+    run_ids: tuple[int, ...]
+    scenario: dict[str, Any]
+    params: dict[str, tuple[Any, ...]]
+    seeds: tuple[int, ...]
+    metrics: tuple[str, ...]
+    series: tuple[str, ...] = ()
+
+    @property
+    def run_id(self) -> int:
+        """The batch's first run id (it names the batch: batches never share a run)."""
+        return self.run_ids[0]
+
+    def runs(self) -> list[RunTask]:
+        """The batch as one :class:`RunTask` per run (what a batch that raised falls back to)."""
+        return [RunTask(r, resolve(self.scenario, {k: v[i] for k, v in self.params.items()}).to_dict()
+                        if self.params else self.scenario, self.seeds[i], self.metrics, self.series)
+                for i, r in enumerate(self.run_ids)]
+
+
 @dataclass
 class ExecutorStats:
     """What went wrong at the executor level (not in the runs)."""
@@ -47,10 +79,15 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def error_row(task: RunTask, message: str, attempts: int) -> dict[str, Any]:
-    """The row of a run that never finished (its worker died, or it could not be sent)."""
-    return {"run_id": task.run_id, "status": "error", "error": message, **{m: math.nan for m in task.metrics},
-            "elapsed_s": math.nan, "cpu_s": math.nan, "worker": "", "attempts": attempts}
+def error_rows(batch: BatchTask, message: str, attempts: int) -> list[dict[str, Any]]:
+    """The rows of a batch's runs that never finished (their worker died, or they could not be sent)."""
+    return [{"run_id": r, "status": "error", "error": message, **{m: math.nan for m in batch.metrics},
+             "elapsed_s": math.nan, "cpu_s": math.nan, "worker": "", "attempts": attempts} for r in batch.run_ids]
+
+
+def _missing(metric: str) -> float:
+    """A metric the run's summary lacks: 0 days in a regime it never entered, else NaN."""
+    return 0.0 if metric.startswith("regime_days.") else math.nan
 
 
 def execute(task: RunTask) -> dict[str, Any]:
@@ -62,7 +99,7 @@ def execute(task: RunTask) -> dict[str, Any]:
         flat = flat_metrics(result.summary["metrics"])
         row.update(status="ok", error="")
         for m in task.metrics:
-            row[m] = float(flat.get(m, 0.0 if m.startswith("regime_days.") else math.nan))
+            row[m] = float(flat.get(m, _missing(m)))
         if task.series:
             row["_series"] = {c: result.timeseries[c].to_numpy() for c in ("day", *task.series)}
     except Exception as exc:  # a failed run is data: recorded with its error, the sweep goes on
@@ -71,8 +108,45 @@ def execute(task: RunTask) -> dict[str, Any]:
             row[m] = math.nan
     row["elapsed_s"] = time.perf_counter() - start
     row["cpu_s"] = time.process_time() - cpu  # the worker's CPU seconds: what a busy machine does not inflate
-    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    row["worker"] = _worker()
     return row
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_batch(batch: BatchTask) -> list[dict[str, Any]]:
+    """Run a batch as one ensemble: one row per run, as :func:`execute` makes it; never raises for a failed run.
+
+    The seconds and CPU seconds of the batch are shared equally among its rows.
+    """
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = ensemble(batch.scenario, list(batch.seeds), params=batch.params or None,
+                          series=batch.series or ("index_level",))
+    except Exception:  # a run raised: each on its own, so that only the failing one is an error row
+        return [execute(task) for task in batch.runs()]
+    rows = _rows(batch, result.summary, result.dataset)
+    elapsed, cpu_s = (time.perf_counter() - start) / len(rows), (time.process_time() - cpu) / len(rows)
+    for row in rows:
+        row.update(elapsed_s=elapsed, cpu_s=cpu_s, worker=_worker())
+    return rows
+
+
+def _rows(batch: BatchTask, summary: Any, dataset: Any) -> list[dict[str, Any]]:
+    """Each path's row from an ensemble's summary (metrics) and dataset (series)."""
+    values = summary.drop(columns=["seed", "scenario_hash", *batch.params])  # the metrics
+    days = dataset["day"].to_numpy()
+    rows = []
+    for i, run_id in enumerate(batch.run_ids):
+        row: dict[str, Any] = {"run_id": run_id, "status": "ok", "error": ""}
+        for m in batch.metrics:
+            row[m] = float(values[m].iat[i]) if m in values.columns else _missing(m)
+        if batch.series:
+            row["_series"] = {"day": days, **{c: dataset[c].to_numpy()[i] for c in batch.series}}
+        rows.append(row)
+    return rows
 
 
 def warm_up() -> None:

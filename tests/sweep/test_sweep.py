@@ -147,14 +147,20 @@ def test_serial_and_pool_identical_and_rerun_skips_everything(tiny, tmp_path, ca
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tiny, tmp_path, monkeypatch):
-    real = tasks_mod.simulate
+    real, real_ensemble = tasks_mod.simulate, tasks_mod.ensemble
 
     def flaky(spec, seed):
         if spec.margin.leverage_mean == 1.6:
             raise FloatingPointError("boom\nsecond line")
         return real(spec, seed)
 
+    def flaky_ensemble(scenario, seeds, params=None, **kw):  # a batch with a failing run raises as a whole
+        if 1.6 in (params or {}).get("margin.leverage_mean", [scenario["margin"]["leverage_mean"]]):
+            raise FloatingPointError("boom")
+        return real_ensemble(scenario, seeds, params=params, **kw)
+
     monkeypatch.setattr(tasks_mod, "simulate", flaky)
+    monkeypatch.setattr(tasks_mod, "ensemble", flaky_ensemble)
     report = run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False)
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     bad = runs[runs["leverage"] == 1.6]
@@ -163,6 +169,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tiny, tmp_path, mon
     assert (runs.loc[runs["leverage"] != 1.6, "status"] == "ok").all()
     # a rerun keeps the failures; --retry-failed runs them again
     monkeypatch.setattr(tasks_mod, "simulate", real)
+    monkeypatch.setattr(tasks_mod, "ensemble", real_ensemble)
     assert run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False).new == 0
     retried = run_sweep(load_experiment(tiny), tmp_path / "out", executor="serial", progress=False,
                         retry_failed=True)
