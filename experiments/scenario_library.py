@@ -20,7 +20,7 @@ import sim
 from sim import __version__
 from sim.config import finra
 from sim.config.scenario import builtin_names, load
-from sim.run.simulate import atomic_write
+from sim.core.files import write_text
 
 HISTORY = {  # what happened to the S&P 500 over each historical scenario's span (public closes)
     "dotcom-2000": "S&P 500 -45.6% (1,498.58 on 2000-03-31 -> 815.28 on 2002-09-30)",
@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     payload = {"version": __version__, "accounts": args.accounts, "seed": args.seed, "spread_seeds": args.spread,
                "runs": rows}
-    atomic_write(out / "library.json", lambda p: Path(p).write_text(json.dumps(payload, indent=2) + "\n"))
+    write_text(out / "library.json", json.dumps(payload, indent=2) + "\n")
     text = table(rows, args.accounts, args.seed, max(args.spread, 1))
-    atomic_write(out / "library.md", lambda p: Path(p).write_text(text))
+    write_text(out / "library.md", text)
     print(text)
     return 0
 
