@@ -150,3 +150,10 @@ def test_every_layer_is_a_package_with_a_docstring(package):
     init = SIM / package / "__init__.py"
     assert init.is_file()
     assert ast.get_docstring(ast.parse(init.read_text())), f"sim/{package}/__init__.py: say what the layer holds"
+
+
+def test_test_modules_have_unique_basenames():
+    """pytest imports test modules by basename (the test folders are not packages): two files with
+    the same name stop the collection of the whole suite."""
+    names = [p.name for p in (Path(__file__).resolve().parents[1]).rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
