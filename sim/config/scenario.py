@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import math
 from os import PathLike
 from typing import Any
 
@@ -93,6 +94,7 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     _check_brokers(scenario)
     _check_events(scenario)
     _check_underlyings(scenario)
+    _check_open_interest(scenario)
     return scenario
 
 
@@ -221,6 +223,26 @@ def _check_underlyings(s: Scenario) -> None:
     if vc.slow_lambda < vc.fast_lambda:
         raise _fail("vol_control.slow_lambda", f"{vc.slow_lambda:g}", f"must be >= vol_control.fast_lambda "
                     f"({vc.fast_lambda:g})")
+
+
+MAX_OPEN_INTEREST_ROWS = 20_000
+"""Most option rows ``[open_interest]`` may expand into (strikes x listed expiries)."""
+
+
+def _check_open_interest(s: Scenario) -> None:
+    oi = s.open_interest
+    for kind in ("put", "call"):
+        low, high = getattr(oi, f"{kind}_low"), getattr(oi, f"{kind}_high")
+        if high < low:
+            raise _fail(f"open_interest.{kind}_high", f"{high:g}", f"must be >= open_interest.{kind}_low ({low:g})",
+                        f">= {low:g}")
+    rows = sum(math.floor((h - lo) / oi.strike_spacing + 1e-9) + 1
+               for lo, h in ((oi.put_low, oi.put_high), (oi.call_low, oi.call_high))) * (oi.weeks_listed
+                                                                                        + oi.months_listed)
+    if rows > MAX_OPEN_INTEREST_ROWS and (oi.put_notional_usd > 0.0 or oi.call_notional_usd > 0.0):
+        raise _fail("open_interest.strike_spacing", f"{oi.strike_spacing:g}", f"gives {rows} option rows (strikes x "
+                    f"listed expiries); at most {MAX_OPEN_INTEREST_ROWS}: widen the spacing or narrow the ranges",
+                    f"at most {MAX_OPEN_INTEREST_ROWS} rows")
 
 
 # ---------------------------------------------------------------------------- loading

@@ -200,6 +200,9 @@ class Dealers:
     implied_vol: float = _field(0.18, lo=0.01, hi=3.0, unit="annual")
     rate: float = _field(0.04, lo=-0.05, hi=0.5, unit="annual")
     roll: bool = _field(True, doc="replace expiring series with the same moneyness and tenor")
+    strike_step: float = _field(0.0, lo=0.0, hi=0.5, unit="fraction of the underlying's day-0 level",
+                                doc="strikes listed at fixed levels, every strike_step x the day-0 level (at "
+                                    "listing and at each roll, the nearest one); 0 = exact moneyness x spot")
 
 
 @dataclass
@@ -212,6 +215,30 @@ class OptionSeries:
     tenor_days: int = _field(21, lo=1, hi=1000, unit="trading days")
     notional_usd: float = _field(1e11, lo=0.0, hi=1e15, unit="$ underlying value at listing")
     ladder: int = _field(4, lo=1, hi=100, doc="staggered expiries sharing the notional")
+
+
+@dataclass
+class OpenInterest:
+    """Index options open interest expanded into dealer series (:mod:`sim.config.open_interest`); 0 notional = off.
+
+    Customers are long puts (dealers short) on strikes put_low..put_high and short calls
+    (overwriting; dealers long) on call_low..call_high, one series every strike_spacing of
+    moneyness, the notional per strike declining as exp(-|moneyness - 1| / decay); each strike
+    has weekly expiries (every 5 trading days, weeks_listed listed) and monthly ones (every 21,
+    months_listed listed). Defaults and sources: :mod:`sim.config.open_interest`.
+    """
+    put_notional_usd: float = _field(0.0, lo=0.0, hi=1e15, unit="$ customers' long puts (index value at listing)")
+    call_notional_usd: float = _field(0.0, lo=0.0, hi=1e15, unit="$ customers' short calls (index value at listing)")
+    put_low: float = _field(0.80, lo=0.2, hi=5.0, unit="lowest put strike / spot")
+    put_high: float = _field(0.95, lo=0.2, hi=5.0, unit="highest put strike / spot")
+    put_decay: float = _field(0.10, lo=0.001, hi=10.0, unit="moneyness over which put notional falls by 1/e")
+    call_low: float = _field(1.00, lo=0.2, hi=5.0, unit="lowest call strike / spot")
+    call_high: float = _field(1.08, lo=0.2, hi=5.0, unit="highest call strike / spot")
+    call_decay: float = _field(0.03, lo=0.001, hi=10.0, unit="moneyness over which call notional falls by 1/e")
+    strike_spacing: float = _field(0.01, lo=0.001, hi=0.5, unit="moneyness between listed series")
+    weekly_share: float = _field(0.4, lo=0.0, hi=1.0, doc="share of each strike's notional in weekly expiries")
+    weeks_listed: int = _field(4, lo=1, hi=52, unit="weekly expiries listed (5 trading days apart)")
+    months_listed: int = _field(3, lo=1, hi=12, unit="monthly expiries listed (21 trading days apart)")
 
 
 @dataclass
@@ -276,6 +303,7 @@ class Scenario:
     letf_funds: list[LetfFund] = field(default_factory=list)
     dealers: Dealers = field(default_factory=Dealers)
     options: list[OptionSeries] = field(default_factory=list)
+    open_interest: OpenInterest = field(default_factory=OpenInterest)
     vol_control: VolControl = field(default_factory=VolControl)
     value_funds: ValueFunds = field(default_factory=ValueFunds)
 
@@ -308,12 +336,15 @@ _LATER_FIELDS: dict[tuple[str, ...], Any] = {
     ("meta", "start_date"): "",
     ("channels", "value_funds"): True,
     ("value_funds",): dataclasses.asdict(ValueFunds()),
+    ("dealers", "strike_step"): 0.0,
+    ("open_interest",): dataclasses.asdict(OpenInterest()),
 }
 """Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
 
 SECTIONS: dict[str, type] = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
                              "channels": Channels, "letf": Letf, "dealers": Dealers, "vol_control": VolControl,
-                             "liquidity": Liquidity, "margin": Margin, "value_funds": ValueFunds}
+                             "liquidity": Liquidity, "margin": Margin, "value_funds": ValueFunds,
+                             "open_interest": OpenInterest}
 """The scenario's tables, in the order they are validated."""
 LIST_SECTIONS: dict[str, type] = {"brokers": Broker, "events": Event, "letf_funds": LetfFund, "options": OptionSeries}
 """The scenario's lists of tables."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.book import arrays, stats
 from sim.book.arrays import ClearingResult
+from sim.config import open_interest
 from sim.config.scenario import Event, Scenario
 from sim.core import detmath, detrandom, margin
 from sim.core.detarrays import exp_array, matvec
@@ -103,9 +104,10 @@ class MarketModel(mesa.Model):
                          scenario.letf.flow_response, prices,
                          self._basket(self._asset_code(f.underlying), cap_weights), scenario.letf.max_market_share)
             for f in scenario.letf_funds]
-        self.dealer = (OptionsDealer(self, scenario.dealers, scenario.options, market.names, prices,
+        series = [*scenario.options, *open_interest.series(scenario.open_interest)]
+        self.dealer = (OptionsDealer(self, scenario.dealers, series, market.names, prices,
                                      market.index_level, cap_weights, sim.days_per_year)
-                       if scenario.options else None)
+                       if series else None)
         vc = scenario.vol_control
         self.vol_fund = (VolControlFund(self, vc.aum_usd, vc.target_vol, vc.cap, vc.band, vc.lag_days,
                                         vc.fast_lambda, vc.slow_lambda,

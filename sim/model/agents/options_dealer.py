@@ -29,24 +29,31 @@ class OptionsDealer(mesa.Agent):
     underlying (+ = dealers long) and a type. The hedge holds -sum(q x delta) of each
     underlying; index options are hedged with the cap-weighted basket. With short gamma the
     hedge sells as prices fall and buys as they rise. Expired series are replaced by new
-    ones at the same moneyness, tenor and quantity when ``roll`` is on.
+    ones at the same moneyness, tenor and quantity when ``roll`` is on. With
+    ``strike_step > 0`` every strike, at listing and at each roll, is the nearest level of a
+    fixed grid (``strike_step`` x the underlying's day-0 level,
+    :func:`sim.model.rules.dealer.on_grid`).
     """
 
     def __init__(self, model: mesa.Model, config: Dealers, series: list[OptionSeries], asset_names: list[str],
                  prices: np.ndarray, index_level: float, cap_weights: np.ndarray, days_per_year: float) -> None:
         super().__init__(model)
         self.vol, self.rate, self.roll = config.implied_vol, config.rate, config.roll
+        self.strike_step = config.strike_step
+        self.initial_prices = prices.copy()
         self.days_per_year = days_per_year
         self.n_assets = prices.shape[0]
         rows = []
         for s in series:
             u = INDEX if s.underlying == "index" else asset_names.index(s.underlying)
             spot = index_level if u == INDEX else prices[u]
+            unit = self.strike_step * dealer.spot(u, self.initial_prices, dealer.INDEX_DAY0)
             sign = 1.0 if s.side == "long" else -1.0
             for j in range(s.ladder):
                 expiry = max(1, round(s.tenor_days * (j + 1) / s.ladder))
                 qty = sign * s.notional_usd / s.ladder / spot
-                rows.append((u, s.kind == "call", s.moneyness * spot, expiry, qty, s.moneyness, s.tenor_days))
+                rows.append((u, s.kind == "call", dealer.on_grid(s.moneyness * spot, unit), expiry, qty, s.moneyness,
+                             s.tenor_days))
         self.underlying = np.array([r[0] for r in rows], dtype=np.int64)
         self.is_call = np.array([r[1] for r in rows], dtype=bool)
         self.strike = np.array([r[2] for r in rows], dtype=np.float64)
@@ -66,7 +73,8 @@ class OptionsDealer(mesa.Agent):
         the book's $ size scales with the market, as open interest does after a crash.
         """
         self.rolled += dealer.roll_expired(self.underlying, self.strike, self.expiry, self.quantity, self.moneyness,
-                                           self.tenor, day, prices, index_level, self.roll)
+                                           self.tenor, day, prices, index_level, self.roll, self.initial_prices,
+                                           self.strike_step)
 
     def position_greeks(self, time: float, prices: np.ndarray, index_level: float) -> tuple[np.ndarray, np.ndarray]:
         """(delta, gamma) of the dealers' position per series, in units of the underlying."""

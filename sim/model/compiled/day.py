@@ -35,6 +35,7 @@ from sim.model.compiled.layout import (
     C_ON_VC,
     C_ON_VF,
     C_OPT_ROLL,
+    C_OPT_STEP,
     C_RHO,
     C_SUBSTEPS,
     C_VT_INTENSITY,
@@ -199,7 +200,8 @@ def _run_days(first, z, eps, cst, sc, vec, letf, letf_shares, letf_underlying, o
             level = market.index_at(vec[V_WEIGHTS], work[W_PRICES], vec[V_INITIAL_PRICES])
             sc[S_DEALER_ROLLED] += dealer.roll_expired(opt_underlying, opt[O_STRIKE], opt[O_EXPIRY], opt[O_QUANTITY],
                                                        opt[O_MONEYNESS], opt[O_TENOR], day, work[W_PRICES], level,
-                                                       cst[C_OPT_ROLL] != 0.0)
+                                                       cst[C_OPT_ROLL] != 0.0, vec[V_INITIAL_PRICES],
+                                                       cst[C_OPT_STEP])
         tot[:] = 0.0
         max_rounds = 0
         for s in range(int(cst[C_SUBSTEPS])):

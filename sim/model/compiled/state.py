@@ -60,6 +60,7 @@ def _constants(model: MarketModel) -> np.ndarray:
     if model.dealer is not None:
         cst[L.C_HAS_DEALER] = 1.0
         cst[L.C_OPT_VOL], cst[L.C_OPT_RATE], cst[L.C_OPT_ROLL] = model.dealer.vol, model.dealer.rate, model.dealer.roll
+        cst[L.C_OPT_STEP] = model.dealer.strike_step
     if model.vol_fund is not None:
         vc = model.vol_fund
         cst[L.C_HAS_VC] = 1.0

@@ -8,6 +8,8 @@ series go in numpy's order (:func:`sim.core.pairwise.pairwise_sum`), per-asset s
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.core import options
@@ -16,6 +18,8 @@ from sim.core.pairwise import pairwise_sum
 
 INDEX = -1
 MIN_YEARS_DAYS = 1e-6
+INDEX_DAY0 = 100.0
+"""The index's day-0 level (:func:`sim.model.rules.market.index_at`): the base of its strike grid."""
 
 
 @jitable
@@ -103,14 +107,34 @@ def rehedge_to(target, shares, prices, out):
 
 
 @jitable
-def roll_expired(underlying, strike, expiry, quantity, moneyness, tenor, day, prices, index_level, roll):
-    """Expired series roll into new ones at the same moneyness and tenor, or leave the book; returns how many rolled."""
+def on_grid(strike, unit):
+    """``strike`` rounded to the nearest listed level ``n x unit`` (halves up, n >= 1); ``unit <= 0``: unchanged.
+
+    Exchanges list strikes at fixed levels (SPX: every 5 index points), so a series listed at a
+    moneyness gets the nearest listed strike; the lowest listed level is one ``unit``.
+    """
+    if unit <= 0.0:
+        return strike
+    n = math.floor(strike / unit + 0.5)
+    return max(n, 1) * unit
+
+
+@jitable
+def roll_expired(underlying, strike, expiry, quantity, moneyness, tenor, day, prices, index_level, roll,
+                 initial_prices, strike_step):
+    """Expired series roll into new ones at the same moneyness and tenor, or leave the book; returns how many rolled.
+
+    The new strike is ``moneyness x`` today's spot on the strike grid (:func:`on_grid`, unit =
+    ``strike_step`` x the underlying's day-0 level: ``initial_prices`` for an asset,
+    :data:`INDEX_DAY0` for the index); ``strike_step = 0`` keeps it exact.
+    """
     rolled = 0
     for i in range(expiry.shape[0]):
         if not expiry[i] <= day:
             continue
         if roll:
-            strike[i] = moneyness[i] * spot(underlying[i], prices, index_level)
+            unit = strike_step * spot(underlying[i], initial_prices, INDEX_DAY0)
+            strike[i] = on_grid(moneyness[i] * spot(underlying[i], prices, index_level), unit)
             expiry[i] = day + tenor[i]
             rolled += 1
         else:
