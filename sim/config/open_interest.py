@@ -19,7 +19,7 @@ replacement at the same moneyness around the *current* spot (on the strike grid 
 
 - Put/call open-interest ratio of S&P 500 options (SPX + SPXW), Cboe daily market statistics:
   13.1 M puts / 5.9 M calls = 2.2 (11 Dec 2019), 12.1 M / 5.3 M = 2.3 (18 Feb 2020),
-  8.0 M / 3.8 M = 2.1 (14 Jan 2021). Suggested ``put_notional_usd = 2 x call_notional_usd``.
+  8.0 M / 3.8 M = 2.1 (14 Jan 2021). Suggested ``put_share = 2 x call_share``.
 - Customers' puts sit out of the money (5-20% below spot; assumption: protective puts and
   collars), spread widely (put_decay 0.10); their short calls sit just above spot (0-8%,
   call_decay 0.03; assumption: covered-call overwriting, e.g. the Cboe BXM writes at the money
@@ -33,8 +33,8 @@ replacement at the same moneyness around the *current* spot (on the strike grid 
 - Size: published S&P 500 GEX (SqueezeMetrics, SpotGamma) runs from about -$10 bn to +$20 bn
   per 1% for a market of $40-50 T, i.e. -2e-4 to +4e-4 of market value per 1%. With the
   default profile (implied vol 0.18, ``dealers.strike_step = 0.01``) day-0 GEX is about 0.04 x
-  ``call_notional_usd`` per 1%, so ``call_notional_usd = 0.0065 x market_cap_usd`` (and
-  ``put_notional_usd`` twice that) targets +2.5e-4 of market value per 1% at listing
+  the call notional per 1%, so ``call_share = 0.0065`` (a call notional of 0.65% of the market's
+  value, ``put_share`` twice that) targets +2.5e-4 of market value per 1% at listing
   (measured in tests/model/test_dealer_gamma.py). Measured on ``validation-baseline`` with its
   ``[[options]]`` replaced (175 option rows): day-0 GEX +2.4e-4 to +2.5e-4 of market value per
   1% (+2.5e-4 to +3.7e-4 over the weekly cycle); on the day-0 book GEX turns negative once the
@@ -58,7 +58,7 @@ MONTH_DAYS = 21
 
 def enabled(oi: OpenInterest) -> bool:
     """Whether the table adds any series (a positive put or call notional)."""
-    return oi.put_notional_usd > 0.0 or oi.call_notional_usd > 0.0
+    return oi.put_share > 0.0 or oi.call_share > 0.0
 
 
 def strikes(low: float, high: float, spacing: float) -> list[float]:
@@ -74,13 +74,15 @@ def profile(moneyness: list[float], decay: float) -> list[float]:
     return [r / total for r in raw]
 
 
-def series(oi: OpenInterest) -> list[OptionSeries]:
+def series(oi: OpenInterest, market_cap_usd: float) -> list[OptionSeries]:
     """The index option series the table stands for (dealers' side), in put-then-call, weekly-then-monthly order.
 
     Parameters
     ----------
     oi : OpenInterest
         The scenario's ``[open_interest]`` table.
+    market_cap_usd : float
+        The market's value ($); the table's shares are fractions of it.
 
     Returns
     -------
@@ -92,8 +94,8 @@ def series(oi: OpenInterest) -> list[OptionSeries]:
         return []
     out = []
     for kind, side, total, low, high, decay in (
-            ("put", "short", oi.put_notional_usd, oi.put_low, oi.put_high, oi.put_decay),
-            ("call", "long", oi.call_notional_usd, oi.call_low, oi.call_high, oi.call_decay)):
+            ("put", "short", oi.put_share * market_cap_usd, oi.put_low, oi.put_high, oi.put_decay),
+            ("call", "long", oi.call_share * market_cap_usd, oi.call_low, oi.call_high, oi.call_decay)):
         offsets = strikes(low, high, oi.strike_spacing)
         for m, share in zip(offsets, profile(offsets, decay), strict=True):
             for cycle, listed, part in ((WEEK_DAYS, oi.weeks_listed, oi.weekly_share),

@@ -239,7 +239,7 @@ def _check_open_interest(s: Scenario) -> None:
     rows = sum(math.floor((h - lo) / oi.strike_spacing + 1e-9) + 1
                for lo, h in ((oi.put_low, oi.put_high), (oi.call_low, oi.call_high))) * (oi.weeks_listed
                                                                                         + oi.months_listed)
-    if rows > MAX_OPEN_INTEREST_ROWS and (oi.put_notional_usd > 0.0 or oi.call_notional_usd > 0.0):
+    if rows > MAX_OPEN_INTEREST_ROWS and (oi.put_share > 0.0 or oi.call_share > 0.0):
         raise _fail("open_interest.strike_spacing", f"{oi.strike_spacing:g}", f"gives {rows} option rows (strikes x "
                     f"listed expiries); at most {MAX_OPEN_INTEREST_ROWS}: widen the spacing or narrow the ranges",
                     f"at most {MAX_OPEN_INTEREST_ROWS} rows")

@@ -219,7 +219,10 @@ class OptionSeries:
 
 @dataclass
 class OpenInterest:
-    """Index options open interest expanded into dealer series (:mod:`sim.config.open_interest`); 0 notional = off.
+    """Index options open interest expanded into dealer series (:mod:`sim.config.open_interest`); 0 shares = off.
+
+    Sizes are shares of ``market.market_cap_usd``, so a scenario that changes the market's size keeps
+    the market's options positioning in proportion.
 
     Customers are long puts (dealers short) on strikes put_low..put_high and short calls
     (overwriting; dealers long) on call_low..call_high, one series every strike_spacing of
@@ -227,8 +230,10 @@ class OpenInterest:
     has weekly expiries (every 5 trading days, weeks_listed listed) and monthly ones (every 21,
     months_listed listed). Defaults and sources: :mod:`sim.config.open_interest`.
     """
-    put_notional_usd: float = _field(0.0, lo=0.0, hi=1e15, unit="$ customers' long puts (index value at listing)")
-    call_notional_usd: float = _field(0.0, lo=0.0, hi=1e15, unit="$ customers' short calls (index value at listing)")
+    put_share: float = _field(0.0, lo=0.0, hi=1.0,
+                               unit="customers' long puts: notional (index value at listing) / market_cap_usd")
+    call_share: float = _field(0.0, lo=0.0, hi=1.0,
+                                unit="customers' short calls: notional (index value at listing) / market_cap_usd")
     put_low: float = _field(0.80, lo=0.2, hi=5.0, unit="lowest put strike / spot")
     put_high: float = _field(0.95, lo=0.2, hi=5.0, unit="highest put strike / spot")
     put_decay: float = _field(0.10, lo=0.001, hi=10.0, unit="moneyness over which put notional falls by 1/e")

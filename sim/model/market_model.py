@@ -104,7 +104,7 @@ class MarketModel(mesa.Model):
                          scenario.letf.flow_response, prices,
                          self._basket(self._asset_code(f.underlying), cap_weights), scenario.letf.max_market_share)
             for f in scenario.letf_funds]
-        series = [*scenario.options, *open_interest.series(scenario.open_interest)]
+        series = [*scenario.options, *open_interest.series(scenario.open_interest, scenario.market.market_cap_usd)]
         self.dealer = (OptionsDealer(self, scenario.dealers, series, market.names, prices,
                                      market.index_level, cap_weights, sim.days_per_year)
                        if series else None)

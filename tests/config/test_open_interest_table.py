@@ -12,16 +12,17 @@ from sim.config import open_interest, scenario
 from sim.config.fields import ScenarioError
 from sim.config.schema import OpenInterest
 
-ON = OpenInterest(put_notional_usd=2e11, call_notional_usd=1e11)
+CAP = 1e13
+ON = OpenInterest(put_share=0.02, call_share=0.01)
 
 
 def test_off_by_default():
-    assert open_interest.series(OpenInterest()) == []
+    assert open_interest.series(OpenInterest(), CAP) == []
     assert not open_interest.enabled(OpenInterest())
 
 
 def test_row_counts_sides_and_tenors():
-    rows = open_interest.series(ON)
+    rows = open_interest.series(ON, CAP)
     puts = [s for s in rows if s.kind == "put"]
     calls = [s for s in rows if s.kind == "call"]
     # puts 0.80..0.95 and calls 1.00..1.08 every 0.01: 16 and 9 strikes, a weekly and a monthly ladder each
@@ -35,8 +36,8 @@ def test_row_counts_sides_and_tenors():
 
 
 def test_total_notionals_and_weekly_share():
-    rows = open_interest.series(ON)
-    for kind, total in (("put", ON.put_notional_usd), ("call", ON.call_notional_usd)):
+    rows = open_interest.series(ON, CAP)
+    for kind, total in (("put", ON.put_share * CAP), ("call", ON.call_share * CAP)):
         mine = [s for s in rows if s.kind == kind]
         assert math.fsum(s.notional_usd for s in mine) == pytest.approx(total, rel=1e-12)
         weekly = math.fsum(s.notional_usd for s in mine if s.tenor_days == 20)
@@ -44,15 +45,15 @@ def test_total_notionals_and_weekly_share():
 
 
 def test_profile_declines_exponentially_away_from_spot():
-    rows = [s for s in open_interest.series(ON) if s.kind == "call" and s.tenor_days == 63]
+    rows = [s for s in open_interest.series(ON, CAP) if s.kind == "call" and s.tenor_days == 63]
     for a, b in itertools.pairwise(rows):
         assert b.notional_usd / a.notional_usd == pytest.approx(math.exp(-0.01 / 0.03), rel=1e-9)
-    puts = [s for s in open_interest.series(ON) if s.kind == "put" and s.tenor_days == 63]
+    puts = [s for s in open_interest.series(ON, CAP) if s.kind == "put" and s.tenor_days == 63]
     assert puts[-1].notional_usd / puts[0].notional_usd == pytest.approx(math.exp(0.15 / 0.10), rel=1e-9)
 
 
 def test_one_sided_and_all_monthly():
-    rows = open_interest.series(dataclasses.replace(ON, call_notional_usd=0.0, weekly_share=0.0))
+    rows = open_interest.series(dataclasses.replace(ON, call_share=0.0, weekly_share=0.0), CAP)
     assert {s.kind for s in rows} == {"put"} and {s.tenor_days for s in rows} == {63}
     assert len(rows) == 16
 
@@ -62,16 +63,17 @@ def test_default_table_keeps_the_hash():
     plain = scenario.from_dict(data).hash()
     assert scenario.from_dict({**data, "open_interest": dataclasses.asdict(OpenInterest())}).hash() == plain
     assert scenario.from_dict({**data, "dealers": {**data["dealers"], "strike_step": 0.0}}).hash() == plain
-    assert scenario.from_dict({**data, "open_interest": {"call_notional_usd": 1e9}}).hash() != plain
+    assert scenario.from_dict({**data, "open_interest": {"call_share": 1e-4}}).hash() != plain
 
 
 @pytest.mark.parametrize(("table", "field"), [
     ({"open_interest": {"put_low": 0.9, "put_high": 0.85}}, "open_interest.put_high"),
     ({"open_interest": {"call_low": 1.1, "call_high": 1.0}}, "open_interest.call_high"),
     ({"open_interest": {"weekly_share": 1.5}}, "open_interest.weekly_share"),
-    ({"open_interest": {"put_notional_usd": -1.0}}, "open_interest.put_notional_usd"),
+    ({"open_interest": {"put_share": -1.0}}, "open_interest.put_share"),
+    ({"open_interest": {"call_share": 1.5}}, "open_interest.call_share"),
     ({"open_interest": {"weeks_listed": 0}}, "open_interest.weeks_listed"),
-    ({"open_interest": {"call_notional_usd": 1e9, "strike_spacing": 0.001, "put_low": 0.2, "call_high": 5.0}},
+    ({"open_interest": {"call_share": 1e-4, "strike_spacing": 0.001, "put_low": 0.2, "call_high": 5.0}},
      "open_interest.strike_spacing"),
     ({"open_interest": {"bogus": 1}}, "open_interest.bogus"),
     ({"dealers": {"strike_step": -0.01}}, "dealers.strike_step"),

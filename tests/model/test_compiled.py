@@ -90,9 +90,8 @@ def test_engines_equal_random(accounts, substeps, days, gap, channels, seed):
 
 def test_engines_equal_open_interest():
     """Open interest on, strikes on a grid (finra-2026-05's sector options too), a -10% gap: rolls on both engines."""
-    cap = scenario_mod.read_toml("finra-2026-05")["market"]["market_cap_usd"]
     spec = small_scenario(simulation={"days": 45}, dealers={"strike_step": 0.01},
-                          open_interest={"put_notional_usd": 0.013 * cap, "call_notional_usd": 0.0065 * cap,
+                          open_interest={"put_share": 0.013, "call_share": 0.0065,
                                          "weeks_listed": 2, "months_listed": 2},
                           events=[{"day": 12, "kind": "price_gap", "target": "index", "size": -0.1}])
     assert_same(spec, seed=3)

@@ -53,7 +53,7 @@ def _run(gap: float, days: int = 16, step: float = 0.01):
     data["liquidity"]["noise_vol"] = 0.0
     data["margin"]["accounts"] = 200
     data["dealers"]["strike_step"] = step
-    data["open_interest"] = {"put_notional_usd": 0.013 * cap, "call_notional_usd": 0.0065 * cap}
+    data["open_interest"] = {"put_share": 0.013, "call_share": 0.0065}
     data["events"] = [{"day": 8, "kind": "price_gap", "target": "index", "size": gap}]
     result = sim.simulate(scenario.from_dict(data), 1, engine="mesa")
     return result.timeseries["dealer_gex_usd"].to_numpy() / cap
