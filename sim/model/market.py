@@ -5,8 +5,13 @@ gaps; they are kept in logs, so a price stays > 0 under any shock, and within
 :data:`LOG_PRICE_RANGE` of the initial price, so it stays finite. Each substep's impact
 splits into a permanent part and a transient part that decays geometrically.
 Fundamental values follow a one-factor model: every sector loads sqrt(rho) on a market
-factor and sqrt(1 - rho) on its own factor. exp, log and index sums use :mod:`sim.core.detmath` and
-:mod:`sim.core.detarrays`, so the numbers are the same on every CPU.
+factor and sqrt(1 - rho) on its own factor. Optional, off at the defaults: the news vol scales
+with sqrt(h), h a GJR-GARCH(1,1) variance ratio (Glosten, Jagannathan and Runkle 1993) driven by
+the standardised index news; ``market.news_to_price`` of each day's fundamental news moves
+prices at the open; ``market.vol_basis = 'index'`` makes ``fundamental_vol`` the index's news vol
+(the sector shocks, and so the sqrt impact model's sigma, scaled by 1/sqrt(w'Cw)). exp, log and
+index sums use :mod:`sim.core.detmath` and :mod:`sim.core.detarrays`, so the numbers are the
+same on every CPU.
 """
 
 from __future__ import annotations
