@@ -132,6 +132,14 @@ def _check_market(s: Scenario) -> None:
         raise _fail("market.assets", None, "names must be distinct and not 'index'")
     if abs(sum(mk.weights) - 1.0) > 1e-9:
         raise _fail("market.weights", None, f"must sum to 1 (got {sum(mk.weights):.12g})")
+    persistence = mk.garch_alpha + mk.garch_beta + 0.5 * mk.garch_asymmetry
+    if persistence >= 1.0:
+        terms = {"market.garch_beta": mk.garch_beta, "market.garch_alpha": mk.garch_alpha,
+                 "market.garch_asymmetry": 0.5 * mk.garch_asymmetry}
+        name = max(terms, key=terms.__getitem__)
+        raise _fail(name, f"{getattr(mk, name.split('.')[1]):g}", f"garch_alpha + garch_beta + garch_asymmetry/2 = "
+                    f"{persistence:g} must be < 1 (a stationary news variance)",
+                    "garch_alpha + garch_beta + garch_asymmetry/2 < 1")
 
 
 def _check_margin(s: Scenario) -> None:

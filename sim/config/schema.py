@@ -66,6 +66,20 @@ class Market:
     fundamental_vol: float = _field(0.01, lo=0.0, hi=0.2, unit="daily log-return std")
     correlation: float = _field(0.6, lo=0.0, hi=1.0, doc="pairwise correlation of sector fundamentals")
     vol_ewma_lambda: float = _field(0.94, lo=0.0, hi=1.0, hi_open=True, doc="EWMA decay of realized vol")
+    vol_basis: str = _field("sector", choices=("sector", "index"),
+                            doc="what fundamental_vol is: 'sector' = each sector's one-factor shock vol; 'index' = "
+                                "the daily vol of the index's fundamental (sector shocks scaled by 1/sqrt(w'Cw))")
+    garch_alpha: float = _field(0.0, lo=0.0, hi=1.0, hi_open=True,
+                                doc="GJR-GARCH(1,1) ARCH term of the news variance (Glosten, Jagannathan and "
+                                    "Runkle 1993); 0 with garch_beta = garch_asymmetry = 0 = constant vol")
+    garch_beta: float = _field(0.0, lo=0.0, hi=1.0, hi_open=True,
+                               doc="GJR-GARCH(1,1) persistence term; garch_alpha + garch_beta + "
+                                   "garch_asymmetry/2 < 1")
+    garch_asymmetry: float = _field(0.0, lo=0.0, hi=1.0, hi_open=True,
+                                    doc="GJR-GARCH gamma: extra ARCH weight on negative index news (leverage effect)")
+    news_to_price: float = _field(0.0, lo=0.0, hi=1.0,
+                                  doc="fraction of each day's fundamental news that moves prices at the open "
+                                      "(informed trading); 0 = prices move only through order flow")
 
 
 @dataclass
@@ -343,6 +357,11 @@ _LATER_FIELDS: dict[tuple[str, ...], Any] = {
     ("value_funds",): dataclasses.asdict(ValueFunds()),
     ("dealers", "strike_step"): 0.0,
     ("open_interest",): dataclasses.asdict(OpenInterest()),
+    ("market", "vol_basis"): "sector",
+    ("market", "garch_alpha"): 0.0,
+    ("market", "garch_beta"): 0.0,
+    ("market", "garch_asymmetry"): 0.0,
+    ("market", "news_to_price"): 0.0,
 }
 """Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
 

@@ -5,8 +5,13 @@ gaps; they are kept in logs, so a price stays > 0 under any shock, and within
 :data:`LOG_PRICE_RANGE` of the initial price, so it stays finite. Each substep's impact
 splits into a permanent part and a transient part that decays geometrically.
 Fundamental values follow a one-factor model: every sector loads sqrt(rho) on a market
-factor and sqrt(1 - rho) on its own factor. exp, log and index sums use :mod:`sim.core.detmath` and
-:mod:`sim.core.detarrays`, so the numbers are the same on every CPU.
+factor and sqrt(1 - rho) on its own factor. Optional, off at the defaults: the news vol scales
+with sqrt(h), h a GJR-GARCH(1,1) variance ratio (Glosten, Jagannathan and Runkle 1993) driven by
+the standardised index news; ``market.news_to_price`` of each day's fundamental news moves
+prices at the open; ``market.vol_basis = 'index'`` makes ``fundamental_vol`` the index's news vol
+(the sector shocks, and so the sqrt impact model's sigma, scaled by 1/sqrt(w'Cw)). exp, log and
+index sums use :mod:`sim.core.detmath` and :mod:`sim.core.detarrays`, so the numbers are the
+same on every CPU.
 """
 
 from __future__ import annotations
@@ -67,9 +72,16 @@ class Market:
         self.log_floor = log_price - LOG_PRICE_RANGE
         self.log_ceiling = log_price + LOG_PRICE_RANGE
         self.drift = mk.fundamental_drift
-        self.vol = mk.fundamental_vol
-        self.base_vol = mk.fundamental_vol
         self.rho = mk.correlation
+        news_vol = mk.fundamental_vol
+        if mk.vol_basis == "index":  # fundamental_vol is the index's: scale the sector shocks
+            news_vol = mk.fundamental_vol * rules.index_news_scale(self.weights, self.betas, self.rho)
+        self.vol = news_vol
+        self.base_vol = news_vol
+        self.news_variance = 1.0
+        """GJR-GARCH variance ratio h of the news (today's news vol = vol x sqrt(h)); stays 1.0 when off."""
+        self.garch = (mk.garch_alpha, mk.garch_beta, mk.garch_asymmetry)
+        self.news_to_price = mk.news_to_price
         self.ewma_lambda = mk.vol_ewma_lambda
         self.variance = np.full(self.n_assets, mk.fundamental_vol * mk.fundamental_vol)
         self.index_variance = mk.fundamental_vol * mk.fundamental_vol
@@ -138,10 +150,15 @@ class Market:
     def evolve_fundamentals(self, z: np.ndarray) -> None:
         """One day of the factor model; ``z[0]`` is the market factor, ``z[1:]`` the sectors.
 
-        log V_k += drift + vol x (beta_k sqrt(rho) z_0 + sqrt(1 - rho) z_k).
+        log V_k += drift + vol sqrt(h) x (beta_k sqrt(rho) z_0 + sqrt(1 - rho) z_k); a share
+        ``news_to_price`` of the change moves prices; h then follows GJR-GARCH
+        (:func:`sim.model.rules.market.fundamentals_day`).
         """
-        rules.evolve_fundamentals(self.log_fundamental, self.betas, self.rho, self.drift, self.vol, z, self.log_floor,
-                                  self.log_ceiling)
+        alpha, beta, asymmetry = self.garch
+        self.news_variance = rules.fundamentals_day(
+            self.log_fundamental, self.log_perm, self.transient, self.weights, self.betas, self.rho, self.drift,
+            self.vol, self.news_variance, alpha, beta, asymmetry, self.news_to_price, z, self.log_floor,
+            self.log_ceiling)
 
     def begin_substep(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decay the transient impact; return (log base prices, impact coef, ADV $) for a substep."""

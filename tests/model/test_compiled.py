@@ -99,6 +99,13 @@ def test_engines_equal_open_interest():
         {"day": 12, "kind": "price_gap", "target": "index", "size": -0.1}]), 3).summary
 
 
+def test_engines_equal_with_garch_news_and_index_vol_basis():
+    spec = small_scenario(market={"garch_alpha": 0.08, "garch_beta": 0.85, "garch_asymmetry": 0.1,
+                                  "news_to_price": 0.6, "vol_basis": "index"},
+                          simulation={"days": 30}, margin={"accounts": 500})
+    assert_same(spec, 5)
+
+
 def test_daily_checks_and_progress():
     seen = []
     spec = small_scenario(simulation={"days": 25})

@@ -21,11 +21,15 @@ from sim.model.compiled.close import close_day
 from sim.model.compiled.layout import (
     C_BASE_VOL,
     C_DRIFT,
+    C_GARCH_ALPHA,
+    C_GARCH_ASYMMETRY,
+    C_GARCH_BETA,
     C_HAS_DEALER,
     C_HAS_VC,
     C_HAS_VF,
     C_LOG_CEILING,
     C_LOG_FLOOR,
+    C_NEWS_TO_PRICE,
     C_NT_KEEP,
     C_NT_SCALE,
     C_NT_VOL,
@@ -65,6 +69,7 @@ from sim.model.compiled.layout import (
     S_LEVERAGE_GROWTH,
     S_MAX_LEVERAGE,
     S_MM_CASH,
+    S_NEWS_VARIANCE,
     S_NT_CASH,
     S_VOL,
     S_VT_CASH,
@@ -191,8 +196,10 @@ def _run_days(first, z, eps, cst, sc, vec, letf, letf_shares, letf_underlying, o
     for d in range(z.shape[0]):
         day = first + d
         apply_events(cst, sc, vec, rules, events, day)
-        market.evolve_fundamentals(vec[V_LOG_FUNDAMENTAL], vec[V_BETAS], cst[C_RHO], cst[C_DRIFT], sc[S_VOL], z[d],
-                                   cst[C_LOG_FLOOR], cst[C_LOG_CEILING])
+        sc[S_NEWS_VARIANCE] = market.fundamentals_day(
+            vec[V_LOG_FUNDAMENTAL], vec[V_LOG_PERM], vec[V_TRANSIENT], vec[V_WEIGHTS], vec[V_BETAS], cst[C_RHO],
+            cst[C_DRIFT], sc[S_VOL], sc[S_NEWS_VARIANCE], cst[C_GARCH_ALPHA], cst[C_GARCH_BETA],
+            cst[C_GARCH_ASYMMETRY], cst[C_NEWS_TO_PRICE], z[d], cst[C_LOG_FLOOR], cst[C_LOG_CEILING])
         if cst[C_HAS_DEALER] != 0.0 and cst[C_ON_DEALERS] != 0.0:
             for j in range(k):
                 work[W_LOG_BASE, j] = vec[V_LOG_PERM, j] + vec[V_TRANSIENT, j]

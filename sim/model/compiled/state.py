@@ -44,7 +44,9 @@ def _constants(model: MarketModel) -> np.ndarray:
     cst = np.zeros(L.N_CST)
     for slot, value in ((L.C_BASE_VOL, mk.base_vol), (L.C_RHO, mk.rho), (L.C_DRIFT, mk.drift),
                         (L.C_EWMA_LAMBDA, mk.ewma_lambda), (L.C_LOG_FLOOR, mk.log_floor),
-                        (L.C_LOG_CEILING, mk.log_ceiling), (L.C_MODEL, mk.model), (L.C_MULTIPLIER, mk.multiplier),
+                        (L.C_LOG_CEILING, mk.log_ceiling), (L.C_GARCH_ALPHA, mk.garch[0]),
+                        (L.C_GARCH_BETA, mk.garch[1]), (L.C_GARCH_ASYMMETRY, mk.garch[2]),
+                        (L.C_NEWS_TO_PRICE, mk.news_to_price), (L.C_MODEL, mk.model), (L.C_MULTIPLIER, mk.multiplier),
                         (L.C_SQRT_Y, mk.sqrt_y), (L.C_ADV_FRACTION, mk.adv_fraction),
                         (L.C_TRANSIENT_FRACTION, mk.transient_fraction), (L.C_DECAY, mk.decay),
                         (L.C_THINNING, mk.thinning), (L.C_REFERENCE_VOL, mk.reference_vol),
@@ -104,6 +106,7 @@ def extract(model: MarketModel) -> State:
                        (L.V_NT_SHARES, model.noise_trader.shares), (L.V_MM_SHARES, model.market_maker.shares)):
         vec[row] = value
     for slot, value in ((L.S_VOL, mk.vol), (L.S_INDEX_VARIANCE, mk.index_variance), (L.S_PREV_INDEX, mk.prev_index),
+                        (L.S_NEWS_VARIANCE, mk.news_variance),
                         (L.S_INITIAL_LONG, model.initial_long), (L.S_MAX_LEVERAGE, model.max_leverage),
                         (L.S_LEVERAGE_GROWTH, model.leverage_growth), (L.S_BROKER_CASH, model.broker_cash),
                         (L.S_LARGEST_USD, model.largest_trade_usd), (L.S_VT_CASH, model.value_trader.cash),
@@ -167,6 +170,7 @@ def write_back(state: State, model: MarketModel) -> None:
     mk.log_fundamental, mk.variance = vec[L.V_LOG_FUNDAMENTAL].copy(), vec[L.V_VARIANCE].copy()
     mk.prev_close = vec[L.V_PREV_CLOSE].copy()
     mk.vol, mk.index_variance, mk.prev_index = sc[L.S_VOL], sc[L.S_INDEX_VARIANCE], sc[L.S_PREV_INDEX]
+    mk.news_variance = sc[L.S_NEWS_VARIANCE]
     model.addon[:] = vec[L.V_ADDON]
     model.largest_trade_shares = vec[L.V_LARGEST_SHARES].copy()
     model.initial_long, model.max_leverage = sc[L.S_INITIAL_LONG], sc[L.S_MAX_LEVERAGE]
