@@ -262,7 +262,8 @@ def validate_scenarios(targets: tuple[ValidatedScenario, ...], real_returns: pd.
 
 
 def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table).
+    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table, and
+    the validated scenarios of ``sizes.targets`` under ``scenarios``).
 
     Parameters
     ----------

@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         with the leverage cap; and the scenarios users run (the calibrated market alone and
         finra-2026-05 without its events, several seeds) against the real facts with bootstrap
         bands, with the dealer-gamma regimes. Writes validation.md, validation.json and validation.png.
-        The full comparison (5 seeds x 20 years, and TFG's sweep) takes about 3 minutes on 2 cores;
-        --quick is a smoke test of about 10 s at small sizes, expected to miss some targets.""", """
+        The full comparison (5 seeds x 20 years, TFG's sweep, 4 seeds of each validated scenario) takes
+        about 4-5 minutes on 2 cores; --quick is a smoke test of about 10 s at small sizes, expected to
+        miss some targets.""", """
         marginsim validate
         marginsim validate --quick --out results/validation-quick""")
     val.add_argument("--quick", action="store_true",
