@@ -29,6 +29,7 @@ from sim.analysis import gamma_regimes
 from sim.analysis import stylized_facts as sf
 from sim.config.scenario import Scenario, coerce, load
 from sim.core.detarrays import dot, log1p_array
+from sim.core.errors import InputError
 from sim.run.ensemble import ensemble
 from sim.run.metrics import excess_kurtosis
 
@@ -61,6 +62,9 @@ DEBT_FACTS = (("debt_yoy_mean", "margin debt yoy growth, mean", 3),
               ("debt_index_corr", "corr(debt yoy, index yoy)", 3))
 """Facts of the monthly margin debt (FINRA for the real side): key, label, decimals."""
 ABS_LAGS = (1, 5, 20, 50, 100)
+MIN_DAYS = 260
+"""Fewest days after the burn-in: more than the ACF's largest lag (100) and at least a year of margin
+debt growth (12 monthly samples plus a few)."""
 TINY = 1e-12
 """An sd of growth rates below this is rounding, not variation."""
 CORRELATIONS = ("acf_r_1", *(f"acf_abs_r_{k}" for k in ABS_LAGS), "leverage_1", "debt_index_corr")
@@ -82,6 +86,17 @@ class ValidatedScenario:
     seeds: tuple[int, ...] = (1, 2, 3, 4)
     burn_in: int = 250
     accounts: int = 20_000
+
+    def __post_init__(self) -> None:
+        least = self.burn_in + MIN_DAYS
+        if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < least:
+            raise InputError(f"validated scenario {self.label!r}: days = {self.days!r} must be an integer >= burn_in + "
+                             f"{MIN_DAYS} = {least} (the ACF of abs r reaches lag 100)", field="days",
+                             allowed=f"an integer >= {least}")
+        if not self.seeds or self.burn_in < 0:
+            raise InputError(f"validated scenario {self.label!r}: needs at least one seed and burn_in >= 0, got "
+                             f"seeds = {self.seeds!r}, burn_in = {self.burn_in!r}", field="seeds",
+                             allowed="a non-empty tuple of seeds; burn_in >= 0")
 
     def spec(self) -> Scenario:
         """The scenario with the overrides, the days and accounts, and without its events if asked."""

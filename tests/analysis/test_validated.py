@@ -136,3 +136,11 @@ def test_validated_scenario_drops_the_events_and_quick_is_small():
     assert spec.events == [] and spec.simulation.days == 1260 and spec.margin.accounts == 2000
     assert len(quick.seeds) == 1 and quick.burn_in == 100
     assert vd.TARGETS[0].scenario == vd.MARKET_SCENARIO
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"days": 300, "burn_in": 100}, "days"), ({"seeds": ()}, "seeds"),
+                                               ({"days": 2520.0}, "days")])
+def test_validated_scenario_rejects_sizes_too_small_for_the_facts(kwargs, field):
+    with pytest.raises(InputError, match="validated scenario") as err:
+        vd.ValidatedScenario("x", "baseline", **kwargs)
+    assert err.value.field == field and "\n" not in str(err.value)
