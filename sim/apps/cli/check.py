@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         finra-2026-05 without its events, several seeds) against the real facts with bootstrap
         bands, with the dealer-gamma regimes. Writes validation.md, validation.json and validation.png.
         The full comparison (5 seeds x 20 years, TFG's sweep, 4 seeds of each validated scenario) takes
-        about 4-5 minutes on 2 cores; --quick is a smoke test of about 10 s at small sizes, expected to
+        about 2 minutes on 2 cores; --quick is a smoke test of about 10 s at small sizes, expected to
         miss some targets.""", """
         marginsim validate
         marginsim validate --quick --out results/validation-quick""")
