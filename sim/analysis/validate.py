@@ -10,6 +10,9 @@ to ``validation.md``, ``validation.json`` and ``validation.png``:
    next to FINRA's monthly debit balances over the same years.
 3. Thurner, Farmer and Geanakoplos (2012): the ``tfg-2012`` scenario swept over the leverage
    cap lambda_max; excess kurtosis and tail index rise with leverage.
+4. The scenarios users run (:mod:`sim.analysis.validated`): the calibrated market alone and
+   ``finra-2026-05`` without its events, each fact against the real one with a bootstrap band,
+   and the dealer-gamma regimes (:mod:`sim.analysis.gamma_regimes`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,7 @@ from arch.data import sp500
 
 from sim import __version__
 from sim.analysis import stylized_facts as sf
+from sim.analysis.validated import MONTH, TARGETS, ValidatedScenario, real_facts, run_validated, yoy_growth
 from sim.config import finra
 from sim.config.scenario import Scenario, load
 from sim.core.detarrays import exp_array, log1p_array, log_array, pow_array
@@ -37,8 +41,6 @@ BASELINE = "validation-baseline"
 TFG = "tfg-2012"
 TFG_LEVERAGE = (1.0, 2.0, 5.0, 7.5, 10.0, 15.0, 20.0)
 """lambda_max values of Thurner, Farmer and Geanakoplos's figure."""
-MONTH = 21
-"""Trading days per month when the daily simulated margin debt is sampled monthly."""
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,21 @@ class Sizes:
     tfg_days: int
     tfg_seeds: tuple[int, ...]
     burn_in: int
+    targets: tuple[ValidatedScenario, ...] = field(default=TARGETS)
+    """The scenarios users run, validated (:data:`sim.analysis.validated.TARGETS`)."""
 
 
 FULL = Sizes(baseline_days=5040, accounts=20_000, seeds=(1, 2, 3, 4, 5), tfg_days=20_000, tfg_seeds=(1, 2, 3),
              burn_in=250)
-QUICK = Sizes(baseline_days=1260, accounts=2_000, seeds=(1,), tfg_days=3_000, tfg_seeds=(1,), burn_in=100)
+QUICK = Sizes(baseline_days=1260, accounts=2_000, seeds=(1,), tfg_days=3_000, tfg_seeds=(1,), burn_in=100,
+              targets=tuple(t.quick() for t in TARGETS))
 
 
 def n_runs(sizes: Sizes) -> int:
-    """Simulations :func:`validate` makes: each baseline seed, the baseline with every channel off, TFG's sweep."""
-    return len(sizes.seeds) + 1 + len(TFG_LEVERAGE) * len(sizes.tfg_seeds)
+    """Simulations :func:`validate` makes: each baseline seed, the baseline with every channel off, TFG's sweep,
+    and each validated scenario's seeds."""
+    return (len(sizes.seeds) + 1 + len(TFG_LEVERAGE) * len(sizes.tfg_seeds)
+            + sum(len(t.seeds) for t in sizes.targets))
 
 
 Tick = Callable[[], None]
@@ -165,12 +172,6 @@ def tfg_sweep(sizes: Sizes, tick: Tick | None = None) -> list[dict]:
 
 
 # ---------------------------------------------------------------------- margin debt
-def yoy_growth(monthly: np.ndarray) -> np.ndarray:
-    """Year-on-year growth of a monthly series (fraction), length n - 12."""
-    x = np.asarray(monthly, dtype=float)
-    return x[12:] / x[:-12] - 1.0
-
-
 def debt_after_crash(debt_monthly: np.ndarray, index_monthly: np.ndarray) -> dict[str, float]:
     """Margin debt around the index's worst drawdown, from monthly series.
 
@@ -189,15 +190,21 @@ def debt_after_crash(debt_monthly: np.ndarray, index_monthly: np.ndarray) -> dic
             "debt_max_drawdown": max_drawdown(debt[1:], start=float(debt[0]))}
 
 
-def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dict:
-    """Year-on-year growth and crash response of the simulated vs FINRA margin debt (1999-2018)."""
-    sim_debt = sim_ts["margin_debt"].to_numpy()[::MONTH]
-    sim_index = sim_ts["index_level"].to_numpy()[::MONTH]
+def real_monthly(real_returns: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """FINRA's monthly margin debt over the span of ``real_returns`` and the index level on the same months
+    (the first trading day's close of each month, rebuilt from the returns)."""
     real_debt = finra_margin_debt()
     start, end = real_returns.index[0], real_returns.index[-1]
     real_debt = real_debt[(real_debt.index >= start.to_period("M").to_timestamp()) & (real_debt.index <= end)]
     level = pd.Series(exp_array(real_returns.cumsum().to_numpy()), index=real_returns.index)
-    real_index = level.resample("MS").first().reindex(real_debt.index).to_numpy()
+    return real_debt, level.resample("MS").first().reindex(real_debt.index).to_numpy()
+
+
+def margin_debt_comparison(sim_ts: pd.DataFrame, real_returns: pd.Series) -> dict:
+    """Year-on-year growth and crash response of the simulated vs FINRA margin debt (1999-2018)."""
+    sim_debt = sim_ts["margin_debt"].to_numpy()[::MONTH]
+    sim_index = sim_ts["index_level"].to_numpy()[::MONTH]
+    real_debt, real_index = real_monthly(real_returns)
     out = {}
     for name, debt, index in (("simulated", sim_debt, sim_index), ("finra", real_debt.to_numpy(), real_index)):
         growth = yoy_growth(debt)
@@ -246,8 +253,17 @@ def _with_abs(row: dict[str, float]) -> dict[str, float]:
     return {**row, "abs_acf_r_1": abs(row["acf_r_1"])}
 
 
+def validate_scenarios(targets: tuple[ValidatedScenario, ...], real_returns: pd.Series,
+                       tick: Tick | None = None) -> dict:
+    """Each validated scenario against the S&P 500 and FINRA (:func:`sim.analysis.validated.run_validated`)."""
+    real_debt, real_index = real_monthly(real_returns)
+    real = real_facts(real_returns.to_numpy(), real_debt.to_numpy(), real_index)
+    return {"real": real, "targets": [run_validated(t, real, tick) for t in targets]}
+
+
 def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table).
+    """Run every comparison; returns the JSON-ready result (facts, targets, margin debt, TFG table, and
+    the validated scenarios of ``sizes.targets`` under ``scenarios``).
 
     Parameters
     ----------
@@ -293,7 +309,8 @@ def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None
     return {
         "version": __version__,
         "mode": "quick" if sizes == QUICK else "full",
-        "sizes": sizes.__dict__ | {"seeds": list(sizes.seeds), "tfg_seeds": list(sizes.tfg_seeds)},
+        "sizes": {k: v for k, v in sizes.__dict__.items() if k != "targets"}
+        | {"seeds": list(sizes.seeds), "tfg_seeds": list(sizes.tfg_seeds)},
         "baseline": {"scenario": BASELINE, "scenario_hash": spec.hash(), "seeds": list(sizes.seeds)},
         "real": {"source": "arch.data.sp500, adjusted close", "first_day": str(real.index[0].date()),
                  "last_day": str(real.index[-1].date()), "facts": real_facts.to_json()},
@@ -307,6 +324,7 @@ def validate(sizes: Sizes = FULL, on_progress: Callable[[int, int], None] | None
         "margin_debt": margin_debt_comparison(first_ts.iloc[sizes.burn_in:], real),
         "tfg": {"scenario": TFG, "days": sizes.tfg_days, "seeds": list(sizes.tfg_seeds),
                 "rows": tfg_sweep(sizes, tick)},
+        "scenarios": validate_scenarios(sizes.targets, real, tick),
         "seconds": time.perf_counter() - start,
     }
 

@@ -2,7 +2,8 @@
 
 Everything here reads the JSON-ready result of :func:`sim.analysis.validate.validate` (so a saved
 ``validation.json`` can be drawn again): the Markdown tables and the eight-panel figure of the
-simulated baseline vs the S&P 500 and FINRA, and of the TFG (2012) leverage sweep.
+simulated baseline vs the S&P 500 and FINRA, and of the TFG (2012) leverage sweep; the validated
+scenarios' section comes from :mod:`sim.report.validated`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy.stats import norm
 from sim.analysis.validate import MONTH
 from sim.core.files import write_json, write_text
 from sim.report import style
+from sim.report.validated import scenarios_markdown
 
 REAL = dict(color=style.PALETTE["black"], label="S&P 500 1999-2018")
 SIM = dict(color=style.PALETTE["vermillion"], label="baseline (seed 1)")
@@ -70,8 +72,8 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def report_markdown(res: dict) -> str:
     """The validation report (tables) as Markdown."""
-    lines = [*_intro(res), *_facts_table(res), *_targets_table(res), *_margin_debt_table(res), *_tfg_table(res),
-             "", "![Validation: simulated vs S&P 500](validation.png)", ""]
+    lines = [*_intro(res), *_facts_table(res), *_targets_table(res), *scenarios_markdown(res),
+             *_margin_debt_table(res), *_tfg_table(res), "", "![Validation: simulated vs S&P 500](validation.png)", ""]
     return "\n".join(lines)
 
 

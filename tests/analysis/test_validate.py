@@ -32,6 +32,17 @@ def test_validate_quick_writes_the_report(tmp_path, capsys):
     assert finra["first_month"] == "1999-01-01" and finra["debt_fall_after_peak"] > 0.3  # 2000-02 and 2008-09
     md = (tmp_path / "validation.md").read_text()
     assert "## Targets" in md and "Thurner" in md and "validation.png" in md
+    scenarios = res["scenarios"]["targets"]
+    assert [t["scenario"] for t in scenarios] == ["validation-baseline", "finra-2026-05"]
+    assert all(t["events_removed"] and t["seeds"] == [1] and t["days"] == 1260 for t in scenarios)
+    assert [f["key"] for f in scenarios[0]["facts"]][:3] == ["annualized_vol", "excess_kurtosis", "hill_index"]
+    assert len(scenarios[0]["facts"]) == 13 and res["scenarios"]["real"]["days"] == 5030
+    finra_gex = scenarios[1]["gex"]   # finra-2026-05's dealers are short gamma on every day (issue 14)
+    assert finra_gex["always_negative"] and finra_gex["stats"]["ratio"]["median"] is None
+    assert not any(c["met"] for c in finra_gex["checks"])
+    assert "## Validation on the scenarios users run" in md and "### finra-2026-05 without its events" in md
+    assert "| dealer-gamma regime |" in md and "never changes sign" in md and "**In short**" in md
+    assert "finra-2026-05 without its events" in out and "facts met" in out
     assert (tmp_path / "validation.png").stat().st_size > 50_000
 
 

@@ -15,9 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         Compare the calibrated baseline with real data and a published result: the stylized facts
         of daily returns against the S&P 500 1999-2018, the simulated margin debt against FINRA's
         monthly debit balances, and Thurner, Farmer and Geanakoplos (2012), whose fat tails grow
-        with the leverage cap. Writes validation.md, validation.json and validation.png.
-        The full comparison (5 seeds x 20 years, and TFG's sweep) takes about 3 minutes on 2 cores;
-        --quick is a smoke test of about 10 s at small sizes, expected to miss some targets.""", """
+        with the leverage cap; and the scenarios users run (the calibrated market alone and
+        finra-2026-05 without its events, several seeds) against the real facts with bootstrap
+        bands, with the dealer-gamma regimes. Writes validation.md, validation.json and validation.png.
+        The full comparison (5 seeds x 20 years, TFG's sweep, 4 seeds of each validated scenario) takes
+        about 2 minutes on 2 cores; --quick is a smoke test of about 10 s at small sizes, expected to
+        miss some targets.""", """
         marginsim validate
         marginsim validate --quick --out results/validation-quick""")
     val.add_argument("--quick", action="store_true",
@@ -69,9 +72,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         status = "met" if t["met"] else f"{missed} (off by {t['miss']:.3f})"
         real = "" if t["real"] is None else f", S&P 500 {t['real']:.3f}"
         print(f"  {t['label']:<36} {t['range']:<12} baseline {t['simulated_median']:8.3f}{real}  {status}")
+    _print_scenarios(res.get("scenarios"), missed)
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+def _print_scenarios(block: dict | None, missed: str) -> None:
+    """Each validated scenario's fact table (real, band, simulated median and range) and its GEX regimes."""
+    from sim.report.validated import gex_sentence
+
+    for t in (block or {}).get("targets", []):
+        print(f"{t['label']} (`{t['scenario']}`, {plural(len(t['seeds']), 'seed')} x {t['days']:,} days, "
+              f"{t['accounts']:,} accounts): {t['met']} of {t['of']} facts met")
+        for f in t["facts"]:
+            d = f["digits"]
+            sim = "n/a" if f["simulated_median"] is None else f"{f['simulated_median']:.{d}f}"
+            spread = ("" if f["simulated_median"] is None
+                      else f" ({f['simulated_min']:.{d}f} to {f['simulated_max']:.{d}f})")
+            band = f"{f['lo']:.{d}f} to {f['hi']:.{d}f}"
+            print(f"  {f['label']:<32} real {f['real']:8.{d}f}  band {band:<18} sim {sim}{spread}  "
+                  f"{'met' if f['met'] else missed}")
+        print(f"  {gex_sentence(t['gex']).replace('**', '')}")
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
