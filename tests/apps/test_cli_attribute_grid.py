@@ -23,7 +23,8 @@ def test_grid_flags_write_json_table_and_one_figure(tmp_path, capsys):
 
 
 def test_rally_total_return_keeps_the_scenarios_own_path(tmp_path, capsys):
-    assert main(["attribute", "rally-2025", *SMALL, "--seeds", "2", "--horizons", "total_return",
+    assert main(["attribute", "rally-2025", *SMALL, "--set", "simulation.days=140", "--seeds", "2",
+                 "--horizons", "total_return",
                  "--out", str(tmp_path)]) == 0
     doc = json.loads((tmp_path / "attribution_grid.json").read_text())
     assert doc["shocks"] == [None] and doc["deadlines"] == [None] and doc["shock_day"] is None
