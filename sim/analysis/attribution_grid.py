@@ -88,7 +88,7 @@ class GridAttribution:
     phi: dict[str, np.ndarray] = field(repr=False)
     """Horizon -> Shapley values, shape (D, S, K, 4), channels as ``CHANNELS``."""
     first_forced_day: np.ndarray = field(repr=False)
-    """Day of the first forced sale with all channels on, shape (D, S, K); -1 when none."""
+    """Day of the first forced sale on or after the shock day with all channels on, shape (D, S, K); -1: none."""
     analytic_k: np.ndarray | None = field(default=None, repr=False)
     """Analytic spiral gain per shock and seed, shape (S, K) (None without a shock)."""
     seconds: float = 0.0
@@ -200,8 +200,9 @@ def attribute_grid(scenario: Scenario, seeds: Sequence[int], shocks: Sequence[fl
     levels = res.dataset["index_level"].values.reshape(*shape, n_c, len(seeds), -1).swapaxes(2, 3)
     values = horizon_values(levels, day, horizons)
     phi = {h: shapley_arrays(CHANNELS, coalitions(), v) for h, v in values.items()}
-    forced = res.dataset["flow_margin_forced_usd"].values.reshape(*shape, n_c, len(seeds), -1)[:, :, -1]
-    first_forced = np.where((forced < 0).any(axis=-1), np.argmax(forced < 0, axis=-1), -1)
+    after = day or 0   # forced sales on or after the shock day
+    sold = res.dataset["flow_margin_forced_usd"].values.reshape(*shape, n_c, len(seeds), -1)[:, :, -1, :, after:] < 0
+    first_forced = np.where(sold.any(axis=-1), after + np.argmax(sold, axis=-1), -1)
     k_analytic = None
     if analytic and day is not None and first is not None:
         k_analytic = np.array([analytic_gain(base, seed, day, shocks) for seed in seeds]).T
