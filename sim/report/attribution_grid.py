@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -70,30 +71,44 @@ def markdown(grid: GridAttribution) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _panel(ax, grid: GridAttribution, shares: dict[str, np.ndarray], i: int) -> None:
+    """One deadline: lines with bands over shock sizes, or bars with 5-95% whiskers for one shock."""
+    x = [100 * s if s is not None else 0.0 for s in grid.shocks]
+    for n, part in enumerate(PARTS):
+        q = np.nanquantile(100 * shares[part][i], [0.05, 0.5, 0.95], axis=-1)
+        color = style.PALETTE[COLORS[part]]
+        label = "base (channels off)" if part == "base" else part
+        if len(x) > 1:
+            ax.plot(x, q[1], marker="o", color=color, label=label)
+            ax.fill_between(x, q[0], q[2], color=color, alpha=0.2, linewidth=0)
+        else:
+            ax.bar(n, q[1, 0], color=color, label=label)
+            ax.errorbar(n, q[1, 0], yerr=[[q[1, 0] - q[0, 0]], [q[2, 0] - q[1, 0]]], color="black", capsize=3)
+    if len(x) > 1:
+        ax.set_xlabel("index shock, % fall")
+    else:
+        ax.set_xticks(range(len(PARTS)), ["base", *CHANNELS], fontsize=8)
+        ax.set_xlabel("channel (" + ("the scenario's own path" if grid.shocks[0] is None
+                                     else f"shock {_shock(grid.shocks[0])}") + ")")
+    ax.axhline(0, color="black", linewidth=0.6)
+
+
 def plot_grid(grid: GridAttribution, path: str | Path, horizon: str | None = None) -> Path:
     """Shapley share of ``horizon`` (default the first) per channel vs shock size; one panel per deadline."""
     style.apply()
     horizon = horizon or grid.horizons[0]
     shares = grid.shares(horizon)
-    x = [100 * s if s is not None else 0.0 for s in grid.shocks]
-    fig, axes = plt.subplots(1, len(grid.deadlines), figsize=(4.6 * len(grid.deadlines), 4.2), sharey=True,
-                             constrained_layout=True, squeeze=False)
+    width = max(4.6 * len(grid.deadlines), 8.0)
+    fig, axes = plt.subplots(1, len(grid.deadlines), figsize=(width, 4.4), sharey=True, constrained_layout=True,
+                             squeeze=False)
     for i, (ax, d) in enumerate(zip(axes[0], grid.deadlines, strict=True)):
-        for part in PARTS:
-            q = np.nanquantile(100 * shares[part][i], [0.05, 0.5, 0.95], axis=-1)
-            color = style.PALETTE[COLORS[part]]
-            ax.plot(x, q[1], marker="o", color=color, label="base (channels off)" if part == "base" else part)
-            if len(x) > 1:
-                ax.fill_between(x, q[0], q[2], color=color, alpha=0.2, linewidth=0)
-            else:
-                ax.errorbar(x, q[1], yerr=[q[1] - q[0], q[2] - q[1]], color=color, capsize=3)
+        _panel(ax, grid, shares, i)
         ax.set_title(f"call deadline: {_deadline(d)}")
-        ax.set_xlabel("index shock, % fall" if grid.shocks[0] is not None else "the scenario's own path")
-        ax.axhline(0, color="black", linewidth=0.6)
     axes[0][0].set_ylabel(f"share of the {LABELS[horizon]}, %")
     axes[0][-1].legend(fontsize=8)
-    fig.suptitle(f"{grid.scenario_name}: Shapley share of the {LABELS[horizon]} per channel "
-                 f"(median and 5-95% band over {len(grid.seeds)} seeds)", fontsize=10)
+    title = (f"{grid.scenario_name}: Shapley share of the {LABELS[horizon]} per channel "
+             f"(median and 5-95% band over {len(grid.seeds)} seeds)")
+    fig.suptitle(textwrap.fill(title, int(width * 14)), fontsize=10)
     return style.savefig(fig, path)
 
 
