@@ -90,7 +90,7 @@ class GridAttribution:
     first_forced_day: np.ndarray = field(repr=False)
     """Day of the first forced sale on or after the shock day with all channels on, shape (D, S, K); -1: none."""
     analytic_k: np.ndarray | None = field(default=None, repr=False)
-    """Analytic spiral gain per shock and seed, shape (S, K) (None without a shock)."""
+    """Analytic spiral gain per shock and seed, shape (S, K) (None when a shock size is not given)."""
     seconds: float = 0.0
 
     def parts(self, horizon: str) -> dict[str, np.ndarray]:
@@ -204,7 +204,7 @@ def attribute_grid(scenario: Scenario, seeds: Sequence[int], shocks: Sequence[fl
     sold = res.dataset["flow_margin_forced_usd"].values.reshape(*shape, n_c, len(seeds), -1)[:, :, -1, :, after:] < 0
     first_forced = np.where(sold.any(axis=-1), after + np.argmax(sold, axis=-1), -1)
     k_analytic = None
-    if analytic and day is not None and first is not None:
+    if analytic and day is not None and None not in shocks:
         k_analytic = np.array([analytic_gain(base, seed, day, shocks) for seed in seeds]).T
     return GridAttribution(scenario.meta.name, scenario.hash(), seeds, shocks, deadlines, horizons, day, values, phi,
                            first_forced, k_analytic, time.perf_counter() - start)
