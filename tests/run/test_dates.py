@@ -14,7 +14,7 @@ from sim.run.dates import trading_days
 
 SCENARIOS = Path(sim.__file__).parent / "scenarios"
 DATED = {"dotcom-2000": "2000-03-31", "gfc-2007": "2007-07-31", "volmageddon-2018": "2018-01-31",
-         "covid-2020": "2020-01-31", "peak-2021": "2021-10-29"}
+         "covid-2020": "2020-01-31", "peak-2021": "2021-10-29", "rally-2025": "2025-05-30"}
 
 
 @pytest.mark.parametrize("name", builtin_names())
@@ -32,6 +32,7 @@ def test_start_date_is_the_day_0_the_header_gives(name):
     ("2020-01-31", 35, "2020-03-23"),    # covid-2020: "the trough day 35"
     ("2021-10-29", 44, "2022-01-03"),    # peak-2021: "the turn is day 44 (2022-01-03)"
     ("2018-01-31", 62, "2018-05-01"),    # volmageddon-2018: "63 trading days to 2018-05-01"
+    ("2025-05-30", 250, "2026-05-29"),   # rally-2025: "day 250 = 2026-05-29"
     ("2012-10-26", 1, "2012-10-31"),     # Hurricane Sandy closed the exchange on 29 and 30 October 2012
 ])
 def test_day_numbers_are_nyse_trading_days(start, day, date):

@@ -28,6 +28,7 @@ FLAGS = {
     "value": "--value", "debt": "--debt", "maintenance": "--maintenance", "initial": "--initial",
     "borrowed": "--borrowed", "shares_borrowed": "--shares-borrowed", "repaid": "--repaid",
     "metric": "--metric", "threshold": "--threshold", "paths": "--paths",
+    "shocks": "--shocks", "deadlines": "--deadlines", "horizons": "--horizons", "shock_day": "--shock-day",
 }
 """Library field names (``InputError.field``) -> the command-line flag that sets them. Fields not
 listed (``margin.accounts``...) are scenario fields, named as the user wrote them in ``--set``."""
