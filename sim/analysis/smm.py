@@ -21,7 +21,8 @@ points in the bounds' box, plus the starting value) followed by Nelder-Mead
 needs nothing beyond scipy, already a dependency; optimagic/estimagic or black-it would add
 dependencies (and their own optimisers wrap the same scipy routines) for no gain here.
 Nelder-Mead runs on logit-transformed parameters, u = logit((theta - lo) / (hi - lo)), so it is
-unconstrained while theta stays inside its bounds.
+unconstrained while theta stays inside its bounds; its first simplex moves each parameter by
+:data:`SIMPLEX_STEP` of its bounds' width.
 
 **Ill-conditioned Sigma.** When the moments' correlation matrix has a condition number above
 :data:`COND_MAX` (e.g. more moments than bootstrap replications can pin down), a ridge of
@@ -51,6 +52,11 @@ PENALTY = 1e12
 """The objective at a parameter vector the simulator cannot evaluate (an invalid scenario, NaN moments)."""
 EDGE = 1e-6
 """Unit-interval positions are kept in [EDGE, 1 - EDGE] so the logit stays finite."""
+SIMPLEX_STEP = 0.1
+"""Nelder-Mead's first simplex moves each parameter by this fraction of its bounds' width (in parameter
+units, so a start near a bound, where logit steps are tiny, still explores)."""
+BATCH = 8
+"""Global-stage points simulated per ensemble call (progress is reported after each)."""
 
 Simulator = Callable[[np.ndarray], np.ndarray]
 """``simulate(thetas)``: an ``n x k`` array of parameter vectors -> ``n x m`` mean simulated moments (NaN rows
@@ -151,6 +157,16 @@ def global_points(bounds: Bounds, n: int, seed: int) -> np.ndarray:
     return bounds.lo + sobol.random_base2(round(math.log2(n))) * bounds.width
 
 
+def initial_simplex(theta: np.ndarray, bounds: Bounds, step: float = SIMPLEX_STEP) -> np.ndarray:
+    """Nelder-Mead's first simplex: ``theta`` and k vertices each moved ``step`` x its bound width (inward)."""
+    k = theta.size
+    vertices = np.repeat(theta[None, :], k + 1, axis=0)
+    for j in range(k):
+        up = theta[j] + step * bounds.width[j]
+        vertices[j + 1, j] = up if up < bounds.hi[j] else theta[j] - step * bounds.width[j]
+    return vertices
+
+
 def jacobian(moments: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, bounds: Bounds, step: float
              ) -> np.ndarray:
     """d moments / d theta by central differences of ``step`` x the bounds' width (one-sided at a bound)."""
@@ -216,12 +232,13 @@ def estimate(simulate: Simulator, real: np.ndarray, cov: np.ndarray, paths: int,
     total = 1 + sobol_points + max_evaluations + 2 * k
     obj = _Objective(simulate, real, w, progress, total)
     candidates = np.vstack([np.asarray(start, dtype=float)[None, :], global_points(bounds, sobol_points, seed)])
-    values = np.array([obj.value(m) for m in obj.moments(candidates)])
+    moments = np.vstack([obj.moments(candidates[i:i + BATCH]) for i in range(0, len(candidates), BATCH)])
+    values = np.array([obj.value(m) for m in moments])
     best = candidates[int(np.argmin(values))]
     theta = best
     if max_evaluations > 0:
         u0 = bounds.to_u(best)
-        simplex = np.vstack([u0, u0 + 0.5 * np.eye(k)])  # steps of 0.5 in logit units: about 12% of the range
+        simplex = bounds.to_u(initial_simplex(best, bounds))
         res = optimize.minimize(lambda u: obj(bounds.from_u(u)), u0, method="Nelder-Mead",
                                 options={"maxfev": max_evaluations, "xatol": 1e-5, "fatol": 1e-10,
                                          "initial_simplex": simplex})
