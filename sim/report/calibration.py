@@ -126,7 +126,8 @@ def market_toml(result: Calibration) -> str:
 
 # ----------------------------------------------------------------------------- markdown
 def _row(cells: list[Any]) -> str:
-    return "| " + " | ".join(cells) + " |"
+    """A Markdown table row; a '|' inside a cell (``ACF |r|``) is escaped so it cannot split the cell."""
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 
 def _fit_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -52,3 +52,12 @@ def test_calibrate_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch, a
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not list(tmp_path.iterdir())
+
+
+def test_fit_md_tables_have_the_same_cells_on_every_row(tmp_path):
+    import re
+
+    assert main(["calibrate", "--quick", "--out", str(tmp_path), "--workers", "1", "--no-progress"]) == 0
+    for table in re.findall(r"(?:^\|.*\n?)+", (tmp_path / "fit.md").read_text(), flags=re.M):
+        cells = {row.replace("\\|", "").count("|") for row in table.strip().splitlines()}
+        assert len(cells) == 1, table  # 'ACF |r|' is escaped
