@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from arch.data import nasdaq, sp500
 
 from sim.analysis import stylized_facts as sf
 from sim.config import finra
@@ -220,8 +221,6 @@ def bootstrap_cov(sample: MonthlySample, names: Sequence[str] = MOMENTS, replica
 
 # ------------------------------------------------------------------------------ real data
 def _levels(which: str) -> pd.Series:
-    from arch.data import nasdaq, sp500
-
     module = {"sp500": sp500, "nasdaq": nasdaq}.get(which)
     if module is None:
         raise InputError(f"index {which!r}: must be sp500 or nasdaq", field="index", allowed="sp500, nasdaq")
