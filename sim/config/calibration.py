@@ -112,6 +112,8 @@ FIELDS: dict[str, dict[str, Field]] = {
     "parameters": {"path": Field(str), "lo": Field(float), "hi": Field(float), "start": Field(float)},
 }
 """Every table of a spec file and its fields."""
+MIN_DAYS = 400
+"""Fewest simulated days a calibration measures (moments need > 101 days and 14 months of 21 days)."""
 OPTIONAL_TABLES = ("data", "simulation", "moments", "bootstrap", "optimizer")
 
 
@@ -242,6 +244,10 @@ def _spec(raw: dict[str, Any], folder: Path | None) -> CalibrationSpec:
     if n & (n - 1):
         raise CalibrationError(f"optimizer.sobol_points = {n}: must be a power of 2 (Sobol balance)",
                                field="optimizer.sobol_points", allowed="1, 2, 4, ..., 65536")
+    if 0 < sim["days"] < MIN_DAYS:
+        raise CalibrationError(f"simulation.days = {sim['days']}: must be 0 (the data window's length) or >= "
+                               f"{MIN_DAYS} (the ACF of |r| at lag 100 and 14 months of margin debt)",
+                               field="simulation.days", allowed=f"0 or >= {MIN_DAYS}")
     use = tuple(t["moments"]["use"])
     if len(set(use)) != len(use):
         raise CalibrationError("moments.use: moments must be distinct", field="moments.use", allowed=", ".join(MOMENTS))

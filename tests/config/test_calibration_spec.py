@@ -49,6 +49,7 @@ def test_a_minimal_file_gets_every_default(tmp_path):
     (("hi = 0.02", "hi = 0.0005"), "parameters[0] (market.fundamental_vol): must have lo < hi"),
     (("hi = 0.02", "hi = 0.5"), "parameters[0].hi (path 'market.fundamental_vol'): market.fundamental_vol = 0.5: "
                                 "must be a finite number in [0, 0.2]"),
+    (("[calibration]", "[simulation]\ndays = 100\n[calibration]"), "simulation.days = 100: must be 0"),
     (("accounts = 500", "accounts = 5"), "calibration.accounts = 5: must be an integer in [10, 10000000]"),
     (("[calibration]", '[moments]\nuse = ["skew"]\n[calibration]'), "moments.use[0] = 'skew': must be one of"),
     (("[calibration]", "[optimizer]\nsobol_points = 10\n[calibration]"), "optimizer.sobol_points = 10: must be a "
