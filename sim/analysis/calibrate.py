@@ -33,6 +33,8 @@ from sim.run.ensemble import ensemble, spawn_seeds
 SERIES = ("index_level", "margin_debt")
 """The daily columns the moments read."""
 Progress = Callable[[int, int], None]
+AT_BOUND = 0.01
+"""An estimate closer than this fraction of its bounds' width to a bound is reported as at the bound."""
 
 
 @dataclass
@@ -70,6 +72,16 @@ class Calibration:
     def estimates(self) -> dict[str, float]:
         return {p: float(v) for p, v in zip(self.parameters, self.fit.estimates, strict=True)}
 
+    def at_bound(self) -> list[bool]:
+        """Whether each estimate lies within :data:`AT_BOUND` x its bounds' width of a bound.
+
+        There the model would like to go further than the spec allows, the Jacobian is one-sided
+        and the standard error is not the asymptotic one: widen the bound or read it as a corner.
+        """
+        lo, hi = np.array(self.provenance["lo"]), np.array(self.provenance["hi"])
+        gap = np.minimum(self.fit.estimates - lo, hi - self.fit.estimates) / (hi - lo)
+        return [bool(g < AT_BOUND) for g in gap]
+
     def fit_rows(self) -> list[dict[str, Any]]:
         """The in-sample fit table: moment, label, real, se (bootstrap), simulated, t."""
         se = np.sqrt(np.diag(self.covariance))
@@ -80,9 +92,10 @@ class Calibration:
     def to_json(self) -> dict[str, Any]:
         """Everything ``estimates.json`` holds (plain JSON types; NaN/inf as null)."""
         f = self.fit
-        params = [{"path": p, "estimate": float(v), "std_error": _num(s), "lo": float(lo), "hi": float(hi)}
-                  for p, v, s, lo, hi in zip(self.parameters, f.estimates, f.std_errors, self.provenance["lo"],
-                                             self.provenance["hi"], strict=True)]
+        params = [{"path": p, "estimate": float(v), "std_error": _num(s), "lo": float(lo), "hi": float(hi),
+                   "at_bound": at}
+                  for p, v, s, lo, hi, at in zip(self.parameters, f.estimates, f.std_errors, self.provenance["lo"],
+                                                 self.provenance["hi"], self.at_bound(), strict=True)]
         return {
             "parameters": params,
             "j_test": {"j": _num(f.j_stat), "df": f.j_df, "p_value": _num(f.j_pvalue)},

@@ -146,9 +146,14 @@ def fit_markdown(result: Calibration) -> str:
              f"months) and FINRA margin debt; S = {p['paths']} paths (root seed {p['root_seed']}) of T = {p['days']} "
              f"days after {p['burn_in']} burn-in days, {p['accounts']} accounts; marginsim {p['version']}; "
              f"{p['simulated_runs']} simulated paths in {p['wall_seconds']:.0f} s.", "",
-             "## Estimates", "", _row(["parameter", "estimate", "standard error", "bounds"]), "|---|---:|---:|---|"]
-    lines += [_row([f"`{k}`", f"{v:.5g}", f"{s:.3g}", f"[{lo:g}, {hi:g}]"]) for (k, v), s, lo, hi in
-              zip(result.estimates.items(), f.std_errors, p["lo"], p["hi"], strict=True)]
+             "## Estimates", "", _row(["parameter", "estimate", "standard error", "bounds", ""]),
+             "|---|---:|---:|---|---|"]
+    lines += [_row([f"`{k}`", f"{v:.5g}", f"{s:.3g}", f"[{lo:g}, {hi:g}]", "at a bound" if at else ""])
+              for (k, v), s, lo, hi, at in zip(result.estimates.items(), f.std_errors, p["lo"], p["hi"],
+                                               result.at_bound(), strict=True)]
+    if any(result.at_bound()):
+        lines += ["", "An estimate at a bound: the data push the parameter beyond the spec's range; its standard "
+                  "error (one-sided Jacobian) is not the asymptotic one."]
     lines += ["", f"J = {f.j_stat:.4g} with {f.j_df} degrees of freedom, p = {f.j_pvalue:.3g} "
               "(over-identifying restrictions; a small p rejects the model at these moments).", "",
               f"Identification: scaled Jacobian rank {f.rank} of {len(result.parameters)} (singular values above "

@@ -29,7 +29,7 @@ def test_calibrate_quick_writes_estimates_fit_and_a_market_that_loads_back(tmp_p
     for p in est["parameters"]:
         section, name = p["path"].split(".")
         assert getattr(getattr(market, section), name) == p["estimate"]  # written with repr: exact
-        assert p["lo"] <= p["estimate"] <= p["hi"]
+        assert p["lo"] <= p["estimate"] <= p["hi"] and isinstance(p["at_bound"], bool)
     base = load("validation-baseline")
     assert market.margin.accounts == base.margin.accounts and market.options == base.options
 
