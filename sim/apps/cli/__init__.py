@@ -9,6 +9,7 @@ show.py       scenarios, show (a scenario as JSON, or its field reference with -
 attribute.py  attribute (Shapley attribution over the channels)
 sweep.py      sweep (experiments)
 check.py      validate, figures
+calibrate.py  calibrate (simulated method of moments)
 calc.py       account, balance (margin arithmetic, no simulation)
 bench.py      bench
 dashboard.py  dashboard, dashboard-timing

@@ -13,11 +13,11 @@ import os
 import sys
 
 from sim import __version__
-from sim.apps.cli import attribute, bench, calc, check, dashboard, run, show, sweep, tail
+from sim.apps.cli import attribute, bench, calc, calibrate, check, dashboard, run, show, sweep, tail
 from sim.apps.cli.common import EXIT_BAD_INPUT, EXIT_INVARIANT, Parser, UsageError
 from sim.core.errors import InputError
 
-COMMAND_MODULES = (run, show, attribute, tail, sweep, check, calc, bench, dashboard)
+COMMAND_MODULES = (run, show, attribute, tail, sweep, check, calibrate, calc, bench, dashboard)
 """Each adds its subcommands through ``register(sub)``; the order is the order in ``--help``."""
 
 FLAGS = {
