@@ -33,8 +33,8 @@ from sim.core.errors import InputError
 from sim.run.ensemble import ensemble
 from sim.run.metrics import excess_kurtosis
 
-MARKET_SCENARIO = "validation-baseline"
-"""The calibrated market, validated on its own (issue 14: the one-market file replaces it)."""
+MARKET_SCENARIO = "market"
+"""The calibrated one-market file (sim/scenarios/market.toml), validated on its own."""
 MONTH = 21
 """Trading days per month when the daily simulated margin debt is sampled monthly."""
 SERIES = ("index_return", "index_level", "margin_debt", "dealer_gex_usd")
