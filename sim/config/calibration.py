@@ -305,6 +305,15 @@ def _parameter(raw: dict[str, Any], i: int) -> Parameter:
     return Parameter(t["path"], t["lo"], t["hi"], t["start"])
 
 
+def _valid(data: dict[str, Any], values: dict[str, float], overrides: Any) -> bool:
+    """Whether the base with ``values`` set is a valid scenario."""
+    try:
+        resolve(data, values, overrides)
+    except ScenarioError:
+        return False
+    return True
+
+
 def _check_parameters(spec: CalibrationSpec) -> None:
     """Every parameter path is a field of the base scenario, and its bounds and start are allowed values."""
     data = read_toml(spec.base)  # the base's own errors (unknown name, bad file) are one line already
@@ -313,9 +322,19 @@ def _check_parameters(spec: CalibrationSpec) -> None:
         if "*" in p.path:
             raise CalibrationError(f"parameters[{i}].path = {p.path!r}: must name one field (no '*')",
                                    field=f"parameters[{i}].path", allowed="a dotted path of one field")
+        others = {q.path: q.lo for q in spec.parameters if q.path != p.path}
         for key in ("lo", "hi", "start"):
             try:
                 resolve(data, {p.path: getattr(p, key)}, spec.overrides)
             except ScenarioError as exc:
+                # a bound may break a joint rule with the others' start values (GARCH stationarity) if it
+                # holds with the others at their lower bounds: points that break it get the penalty
+                if key != "start" and _valid(data, {**others, p.path: getattr(p, key)}, spec.overrides):
+                    continue
                 raise CalibrationError(f"parameters[{i}].{key} (path {p.path!r}): {exc}",
                                        field=f"parameters[{i}].path", allowed=exc.allowed) from None
+    try:
+        resolve(data, {p.path: p.start for p in spec.parameters}, spec.overrides)
+    except ScenarioError as exc:
+        raise CalibrationError(f"parameters: the start values together: {exc}", field="parameters",
+                               allowed=exc.allowed) from None
