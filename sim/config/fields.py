@@ -262,6 +262,27 @@ def _default_text(spec: Field) -> str:
     return "" if spec.default is NO_DEFAULT else repr(spec.default)
 
 
+def spec_field(default: Any, **kw: Any) -> Any:
+    """A dataclass field with its :class:`Field` spec in the metadata (the type is filled in from the annotation).
+
+    Parameters
+    ----------
+    default : Any
+        The field's default; a list is copied for each instance.
+    **kw : Any
+        The rest of the :class:`Field` spec (range, choices, unit, doc, ...).
+
+    Returns
+    -------
+    dataclasses.Field
+        For a dataclass body (the scenario sections of :mod:`sim.config.schema`).
+    """
+    spec = Field(default=default, **kw)
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
 def schema_rows(shape: Table | Items, prefix: str = "") -> list[dict[str, str]]:
     """Every table, list and field of ``shape``, depth first.
 
