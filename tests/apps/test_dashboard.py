@@ -14,7 +14,9 @@ from sim.apps.dashboard.model import DashboardModel
 from sim.apps.dashboard.panels import PANELS, caption_lines
 from sim.apps.dashboard.plots import LiveFigure
 from sim.apps.dashboard.server import DashboardError, check_free, check_port
+from sim.config import open_interest
 from sim.config.scenario import ScenarioError, load
+from sim.config.schema import OpenInterest
 from sim.model.market_model import MarketModel
 from tests.apps.svg_read import read_line, visible_y
 
@@ -48,23 +50,25 @@ def test_letf_aum_scales_every_fund_and_leverage_sets_each():
 
 
 def test_dealer_gamma_multiplier_scales_notional_and_negative_flips_side():
-    base = load("finra-2026-05").options
-    doubled = resolve(Inputs(dealer_gamma=2.0)).spec.options
-    flipped = resolve(Inputs(dealer_gamma=-1.0)).spec.options
-    for b, d, f in zip(base, doubled, flipped, strict=True):
-        assert d.notional_usd == 2 * b.notional_usd and d.side == b.side == "short"
-        assert f.notional_usd == b.notional_usd and f.side == "long"
-    assert resolve(Inputs(dealer_gamma=0.0)).spec.options == []
+    spec = load("finra-2026-05")
+    book = [*spec.options, *open_interest.series(spec.open_interest, spec.market.market_cap_usd)]
+    assert len(book) > len(spec.options) and {s.side for s in book} == {"long", "short"}
+    doubled, flipped, off = (resolve(Inputs(dealer_gamma=g)).spec for g in (2.0, -1.0, 0.0))
+    for b, d, f in zip(book, doubled.options, flipped.options, strict=True):  # the table's series as rows
+        assert d.notional_usd == 2 * b.notional_usd and d.side == b.side
+        assert f.notional_usd == b.notional_usd and f.side != b.side
+    assert doubled.open_interest == flipped.open_interest == off.open_interest == OpenInterest()
+    assert off.options == []
 
 
 def test_dealer_gamma_on_the_page_scales_with_the_multiplier():
-    """GEX is linear in notional: x2 doubles it, x-1 turns the dealers long gamma."""
+    """GEX is linear in notional: x2 doubles it, x-1 flips the dealers' side (and GEX's sign)."""
     def gex(multiplier: float) -> float:
         mm = MarketModel(resolve(Inputs(dealer_gamma=multiplier, accounts=500)).spec, seed=1)
         return mm.gex(mm.market.prices, 0.0)
 
     base = gex(1.0)
-    assert base < 0
+    assert base > 0  # day 0: the market's open interest leaves dealers long gamma at listing (open_interest.py)
     assert gex(2.0) == pytest.approx(2 * base, rel=1e-12)
     assert gex(-1.0) == pytest.approx(-base, rel=1e-12)
 

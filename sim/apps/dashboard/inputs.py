@@ -10,8 +10,9 @@ scenario the inputs override the same fields and the page lists every field they
 * letf_aum_bn    -> every leveraged ETF's AUM scaled so they total this ($ bn); a scenario
                     without LETFs gets one index fund of this size
 * letf_leverage  -> "scenario" keeps each fund's leverage; a number sets every fund's
-* dealer_gamma   -> multiplier of the options book's notional (dealer gamma scales with it);
-                    negative flips the dealers' side (short gamma -> long gamma), 0 removes it
+* dealer_gamma   -> multiplier of the whole options book's notional, the ``[open_interest]``
+                    series included (expanded into ``[[options]]`` rows; dealer gamma scales with
+                    it); negative flips the dealers' side of every series, 0 removes the book
 * vol_target     -> vol_control.target_vol (annual)
 * shock_size/day -> the scenario's first index gap (price and fundamental gaps on its first
                     day) moved to this day with this size; a scenario without one gets both
@@ -27,6 +28,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sim.config import open_interest
 from sim.config.scenario import Scenario, ScenarioError, builtin_names, from_dict, read_toml
 from sim.config.schema import MAX_SEED
 
@@ -116,12 +118,13 @@ def _set_letfs(data: dict[str, Any], aum_usd: float, leverage: str) -> None:
             f["leverage"] = int(leverage)
 
 
-def _set_dealers(data: dict[str, Any], multiplier: float) -> None:
+def _set_dealers(data: dict[str, Any], multiplier: float, base: Scenario) -> None:
     if multiplier == 1.0:
         return
-    if multiplier == 0.0:
-        data["options"] = []
-        return
+    # the open-interest table's series, as the model appends them after the explicit ones
+    rows = [asdict(s) for s in open_interest.series(base.open_interest, base.market.market_cap_usd)]
+    data.pop("open_interest", None)
+    data["options"] = [*data["options"], *rows] if multiplier != 0.0 else []
     for series in data["options"]:
         series["notional_usd"] = series["notional_usd"] * abs(multiplier)
         if multiplier < 0:
@@ -204,7 +207,7 @@ def resolve(inputs: Inputs) -> Resolved:
     data["margin"]["leverage_mean"] = leverage
     _set_maintenance(data["brokers"], maintenance)
     _set_letfs(data, letf_aum * BN, inputs.letf_leverage)
-    _set_dealers(data, gamma)
+    _set_dealers(data, gamma, base)
     data["vol_control"]["target_vol"] = vol_target
     _set_shock(data, shock_size, shock_day)
     try:
