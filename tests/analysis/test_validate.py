@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 import sim
 from sim.analysis.validate import debt_after_crash, finra_margin_debt, yoy_growth
 from sim.apps.cli import main
-from sim.config.scenario import load
+from sim.config.scenario import from_dict, load, read_toml
+from sim.config.schema import ValueFunds
 from sim.core import margin
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel
@@ -113,8 +115,17 @@ def test_value_funds_conserve_shares_and_cash_with_every_channel():
 def test_value_funds_off_means_they_never_trade_and_old_scenarios_keep_their_hash():
     ts = sim.simulate(_tfg(200, 5.0, **{"channels.value_funds": "false"}), seed=1).timeseries
     assert (ts["flow_value_funds_usd"] == 0).all() and (ts["value_funds_position_usd"] == 0).all()
-    spec = load("finra-2026-05")
-    assert spec.hash() == "73080b9dc20b094b" and "value_funds" not in spec.to_dict()  # as before value funds
-    assert "value_funds" not in spec.to_dict()["channels"]
-    base = sim.simulate(load("baseline", ["simulation.days=5", "margin.accounts=100"]), seed=1).timeseries
+    # the all-defaults scenario (no value funds) has the hash it had before they existed (computed at fc28d7a^)
+    assert from_dict({}).hash() == "8248fa9a3b7a6915"
+    data = read_toml("baseline")
+    del data["value_funds"]  # the one market's funds removed: the table and the channel flag at their defaults
+    spec = from_dict(data)
+    assert "value_funds" not in spec.to_dict() and "value_funds" not in spec.to_dict()["channels"]
+    explicit = {**data, "value_funds": dataclasses.asdict(ValueFunds()),
+                "channels": {**data["channels"], "value_funds": True}}
+    assert from_dict(explicit).hash() == spec.hash() != load("baseline").hash()
+    short = {**data, "simulation": {**data["simulation"], "days": 5}, "margin": {**data["margin"], "accounts": 100}}
+    base = sim.simulate(from_dict(short), seed=1).timeseries
     assert not any(c.startswith("value_funds") for c in base.columns)
+    with_funds = sim.simulate(load("baseline", ["simulation.days=5", "margin.accounts=100"]), seed=1).timeseries
+    assert "value_funds_position_usd" in with_funds.columns  # the market's funds do report

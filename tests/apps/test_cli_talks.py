@@ -4,13 +4,14 @@ reference (`show --schema`), plain words in the summaries."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import pytest
 
 from sim.apps.cli import build_parser, main
 from sim.config.scenario import load
-from sim.config.schema import scenario_schema
+from sim.config.schema import VolControl, scenario_schema
 
 SMALL = ["--set", "margin.accounts=300", "--set", "simulation.days=70"]
 
@@ -37,7 +38,8 @@ def test_show_prints_the_full_scenario_with_sections_left_at_their_defaults(caps
     spec = load("baseline")
     assert data["scenario_hash"] == spec.hash()
     assert data["scenario"] == spec.to_dict(full=True)
-    assert data["scenario"]["value_funds"]["count"] == 0 and data["scenario"]["channels"]["value_funds"] is True
+    assert data["scenario"]["vol_control"] == dataclasses.asdict(VolControl())  # a section baseline leaves alone
+    assert data["scenario"]["channels"]["value_funds"] is True and "value_funds" not in spec.to_dict()["channels"]
     assert data["scenario"]["meta"]["start_date"] == ""
 
 

@@ -33,8 +33,14 @@ def test_persistence_error_says_what_is_allowed():
 
 
 def test_defaults_leave_the_hash_alone_and_changes_move_it():
-    base = sc.load("baseline")
-    same = sc.load("baseline", ["market.garch_alpha=0", "market.news_to_price=0", "market.vol_basis=sector"])
-    assert same.hash() == base.hash() and "garch_alpha" not in base.to_dict()["market"]
-    for override in ("market.garch_alpha=0.05", "market.news_to_price=0.5", "market.vol_basis=index"):
-        assert sc.load("baseline", [override]).hash() != base.hash()
+    data = sc.read_toml("baseline")
+    news = ("garch_alpha", "garch_beta", "garch_asymmetry", "news_to_price", "vol_basis")
+    plain = {**data, "market": {k: v for k, v in data["market"].items() if k not in news}}  # the market's news off
+    base = sc.from_dict(plain)
+    defaults = {"garch_alpha": 0.0, "garch_beta": 0.0, "garch_asymmetry": 0.0, "news_to_price": 0.0,
+                "vol_basis": "sector"}
+    same = sc.from_dict({**plain, "market": {**plain["market"], **defaults}})
+    assert same.hash() == base.hash() and not set(news) & set(base.to_dict()["market"])
+    for change in ({"garch_alpha": 0.05}, {"news_to_price": 0.5}, {"vol_basis": "index"}):
+        assert sc.from_dict({**plain, "market": {**plain["market"], **change}}).hash() != base.hash()
+    assert sc.load("baseline").hash() != base.hash()  # the one market's news is on

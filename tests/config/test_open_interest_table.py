@@ -60,7 +60,10 @@ def test_one_sided_and_all_monthly():
 
 def test_default_table_keeps_the_hash():
     data = scenario.read_toml("validation-baseline")
+    data = {**data, "dealers": {k: v for k, v in data["dealers"].items() if k != "strike_step"}}
+    del data["open_interest"]  # the one market's table and strike grid removed: both at their defaults
     plain = scenario.from_dict(data).hash()
+    assert scenario.load("validation-baseline").hash() != plain
     assert scenario.from_dict({**data, "open_interest": dataclasses.asdict(OpenInterest())}).hash() == plain
     assert scenario.from_dict({**data, "dealers": {**data["dealers"], "strike_step": 0.0}}).hash() == plain
     assert scenario.from_dict({**data, "open_interest": {"call_share": 1e-4}}).hash() != plain

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config.scenario import ScenarioError, builtin_names, load
+from sim.config.scenario import ScenarioError, builtin_names, from_dict, load
 from sim.run.dates import trading_days
 
 SCENARIOS = Path(sim.__file__).parent / "scenarios"
@@ -72,8 +72,10 @@ def test_a_scenario_without_a_start_date_has_no_date_column():
 
 
 def test_start_date_leaves_the_hash_of_scenarios_without_one_alone():
-    assert load("finra-2026-05").hash() == "73080b9dc20b094b"
-    assert load("baseline").hash() == "d02cbc434b83d1fd"
+    # the all-defaults scenario's hash, the same before meta.start_date existed (computed at 53fcdb7^)
+    assert from_dict({}).hash() == from_dict({"meta": {"start_date": ""}}).hash() == "8248fa9a3b7a6915"
+    assert load("baseline", ["meta.start_date=''"]).hash() == load("baseline").hash()
+    assert load("baseline", ["meta.start_date=2020-01-31"]).hash() != load("baseline").hash()
     assert "start_date" not in load("baseline").to_dict()["meta"]
     assert load("baseline").to_dict(full=True)["meta"]["start_date"] == ""
     assert load("gfc-2007").to_dict()["meta"]["start_date"] == "2007-07-31"
