@@ -154,8 +154,10 @@ def test_vol_control_band_suppresses_small_trades():
 # ------------------------------------------------------------ the whole model, known answers
 
 QUIET = dict(liquidity={"noise_vol": 0.0, "value_intensity": 0.0},
-             market={"fundamental_vol": 0.0, "fundamental_drift": 0.0, "betas": []},
-             impact={"transient_fraction": 0.0, "thinning_elasticity": 0.0})
+             market={"fundamental_vol": 0.0, "fundamental_drift": 0.0, "betas": [],
+                     "garch_alpha": 0.0, "garch_beta": 0.0, "garch_asymmetry": 0.0, "news_to_price": 0.0},
+             impact={"transient_fraction": 0.0, "thinning_elasticity": 0.0},
+             value_funds={"count": 0})  # no news, no value traders, full depth: nothing but the channels moves prices
 
 
 def test_all_channels_off_a_gap_moves_prices_by_exactly_the_gap():
@@ -175,6 +177,7 @@ def test_brunnermeier_pedersen_loss_spiral_multiplier():
     spec = small_scenario(
         liquidity=QUIET["liquidity"], impact={**QUIET["impact"], "multiplier": multiplier},
         market={**QUIET["market"], "assets": ["m"], "weights": [1.0], "market_cap_usd": cap},
+        value_funds=QUIET["value_funds"],
         simulation={"days": 300, "substeps": 1},
         margin={"accounts": 1, "leverage_drift": 0.0, "short_fraction": 0.0, "buy_speed": 1.0, "sell_speed": 1.0,
                 "rebalance_band": 0.0, "benchmark_rate": 0.0, "margin_debt_usd": debt},

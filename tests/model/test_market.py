@@ -13,7 +13,8 @@ from tests.conftest import small_scenario
 
 
 def test_linear_impact_closed_form():
-    spec = small_scenario(impact={"model": "linear", "multiplier": 5.0, "transient_fraction": 0.0})
+    spec = small_scenario(impact={"model": "linear", "multiplier": 5.0, "transient_fraction": 0.0,
+                                  "thinning_elasticity": 0.0})  # full depth: the textbook linear rule
     m = Market(spec)
     log_base, coef, adv = m.begin_substep()
     cap = m.shares_outstanding[0] * m.prices[0]
@@ -52,7 +53,8 @@ def test_depth_thins_only_above_reference_vol():
 
 def test_factor_model_correlation_and_vol():
     spec = small_scenario(market={"fundamental_vol": 0.01, "correlation": 0.6, "fundamental_drift": 0.0,
-                                  "betas": []})
+                                  "betas": [], "vol_basis": "sector",  # each sector's vol, constant:
+                                  "garch_alpha": 0.0, "garch_beta": 0.0, "garch_asymmetry": 0.0})
     m = Market(spec)
     rng = np.random.default_rng(0)
     moves = []

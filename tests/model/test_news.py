@@ -116,7 +116,8 @@ def test_index_basis_gives_the_index_fundamental_the_stated_vol():
 
 def test_full_news_to_price_without_flows_keeps_price_on_the_fundamental():
     off = {name: False for name in ("margin", "letf", "dealers", "vol_control", "value_funds")}
-    spec = small_scenario(market={"news_to_price": 1.0, "garch_alpha": 0.1, "garch_beta": 0.85},
+    spec = small_scenario(market={"news_to_price": 1.0, "garch_alpha": 0.1, "garch_beta": 0.85,
+                                  "garch_asymmetry": 0.0},
                           liquidity={"value_intensity": 0.0, "noise_vol": 0.0}, channels=off, events=[],
                           simulation={"days": 30}, margin={"accounts": 200})
     ts = sim.simulate(spec, 4).timeseries
