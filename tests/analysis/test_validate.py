@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
 
 import sim
-from sim.analysis.validate import debt_after_crash, finra_margin_debt, yoy_growth
+from sim.analysis import stylized_facts as sf
+from sim.analysis.validate import QUICK, baseline_spec, debt_after_crash, finra_margin_debt, run_returns, yoy_growth
 from sim.apps.cli import main
 from sim.config.scenario import from_dict, load, read_toml
 from sim.config.schema import ValueFunds
 from sim.core import margin
 from sim.model.invariants import check_conservation
-from sim.model.market_model import MarketModel
+from sim.model.market_model import CHANNELS, MarketModel
 
 
 def test_validate_quick_writes_the_report(tmp_path, capsys):
@@ -26,7 +28,13 @@ def test_validate_quick_writes_the_report(tmp_path, capsys):
     real = res["real"]["facts"]
     assert real["days"] == 5030 and res["real"]["first_day"] == "1999-01-05"
     assert 5.0 < real["excess_kurtosis"] < 27.0 and 2.4 < real["hill_index"] < 3.5  # the real S&P 500 is in range
-    assert res["channels_off"]["excess_kurtosis"] < 1.0      # no leverage: near-Gaussian
+    off = res["channels_off"]["excess_kurtosis"]  # every channel off, the market's GJR-GARCH news still on
+    assert off == pytest.approx(sf.stylized_facts(run_returns(baseline_spec(QUICK, channels_on=False), 1,
+                                                              QUICK.burn_in)[0]).excess_kurtosis, rel=1e-12)
+    calm = load("validation-baseline", ["simulation.days=1260", "margin.accounts=2000", "market.garch_alpha=0",
+                                        "market.garch_beta=0", "market.garch_asymmetry=0",
+                                        *(f"channels.{c}=false" for c in (*CHANNELS, "value_funds"))])
+    assert abs(sf.stylized_facts(run_returns(calm, 1, QUICK.burn_in)[0]).excess_kurtosis) < 1.0  # Gaussian news
     assert [t["key"] for t in res["targets"]][-1] == "off_excess_kurtosis" and len(res["targets"]) == 7
     assert [row["max_leverage"] for row in res["tfg"]["rows"]] == [1.0, 2.0, 5.0, 7.5, 10.0, 15.0, 20.0]
     assert abs(res["tfg"]["rows"][0]["excess_kurtosis"]) < 1.0  # TFG: no leverage, near-normal
@@ -35,15 +43,17 @@ def test_validate_quick_writes_the_report(tmp_path, capsys):
     md = (tmp_path / "validation.md").read_text()
     assert "## Targets" in md and "Thurner" in md and "validation.png" in md
     scenarios = res["scenarios"]["targets"]
-    assert [t["scenario"] for t in scenarios] == ["validation-baseline", "finra-2026-05"]
+    assert [t["scenario"] for t in scenarios] == ["market", "finra-2026-05"]
     assert all(t["events_removed"] and t["seeds"] == [1] and t["days"] == 1260 for t in scenarios)
     assert [f["key"] for f in scenarios[0]["facts"]][:3] == ["annualized_vol", "excess_kurtosis", "hill_index"]
     assert len(scenarios[0]["facts"]) == 13 and res["scenarios"]["real"]["days"] == 5030
-    finra_gex = scenarios[1]["gex"]   # finra-2026-05's dealers are short gamma on every day (issue 14)
-    assert finra_gex["always_negative"] and finra_gex["stats"]["ratio"]["median"] is None
-    assert not any(c["met"] for c in finra_gex["checks"])
+    finra_gex = scenarios[1]["gex"]   # the market's open interest: GEX changes sign as the index moves (issue 14)
+    assert not finra_gex["always_negative"] and not finra_gex["never_negative"]
+    assert 0.0 < finra_gex["stats"]["negative_share"]["median"] < 1.0
+    assert math.isfinite(finra_gex["stats"]["ratio"]["median"])
+    assert [c["key"] for c in finra_gex["checks"]] == ["negative_share", "ratio"]
     assert "## Validation on the scenarios users run" in md and "### finra-2026-05 without its events" in md
-    assert "| dealer-gamma regime |" in md and "never changes sign" in md and "**In short**" in md
+    assert "| dealer-gamma regime |" in md and "| share of days with negative GEX |" in md and "**In short**" in md
     assert "finra-2026-05 without its events" in out and "facts met" in out
     assert (tmp_path / "validation.png").stat().st_size > 50_000
 

@@ -16,21 +16,21 @@ def test_calibrate_quick_writes_estimates_fit_and_a_market_that_loads_back(tmp_p
     out = tmp_path / "cal"
     assert main(["calibrate", "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     text = capsys.readouterr().out
-    assert "calibrated 5 parameters on 13 moments" in text and "J = " in text
+    assert "calibrated 8 parameters on 13 moments" in text and "J = " in text
     est = json.loads((out / "estimates.json").read_text())
-    assert math.isfinite(est["j_test"]["j"]) and est["j_test"]["df"] == 13 - 5
+    assert math.isfinite(est["j_test"]["j"]) and est["j_test"]["df"] == 13 - 8
     assert [r["moment"] for r in est["fit"]] == list(MOMENTS)
     assert len(est["out_of_sample"]) == 2 and all(len(w["rows"]) == 13 for w in est["out_of_sample"])
     prov = est["provenance"]
     assert prov["paths"] == 2 and prov["days"] == 751 and len(prov["seeds"]) == 2 and prov["version"]
-    assert est["identification"]["rank"] <= 5 and len(est["identification"]["jacobian"]) == 13
+    assert est["identification"]["rank"] <= 8 and len(est["identification"]["jacobian"]) == 13
     assert "## Fit, in sample" in (out / "fit.md").read_text()
     market = load(out / "market.toml")
     for p in est["parameters"]:
         section, name = p["path"].split(".")
         assert getattr(getattr(market, section), name) == p["estimate"]  # written with repr: exact
         assert p["lo"] <= p["estimate"] <= p["hi"] and isinstance(p["at_bound"], bool)
-    base = load("validation-baseline")
+    base = load("market")  # the spec's base
     assert market.margin.accounts == base.margin.accounts and market.options == base.options
 
 

@@ -29,8 +29,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_builtin_market_spec_loads_with_its_defaults():
     spec = load_calibration()
-    assert spec.base == "validation-baseline" and spec.moments == MOMENTS and len(spec.moments) == 13
-    assert [p.path for p in spec.parameters][:2] == ["market.fundamental_vol", "impact.multiplier"]
+    assert spec.base == "market" and spec.moments == MOMENTS and len(spec.moments) == 13
+    assert [p.path for p in spec.parameters] == [  # the one market's eight estimated fields (market.toml)
+        "market.fundamental_vol", "market.garch_alpha", "market.garch_beta", "market.garch_asymmetry",
+        "market.news_to_price", "liquidity.noise_vol", "liquidity.value_intensity", "impact.thinning_elasticity"]
     assert (spec.window.start, spec.window.end) == ("1999-01-01", "2008-12-31")
     assert [w.index for w in spec.out_of_sample] == ["sp500", "nasdaq"] and len(spec.sha256) == 64
     small = quick(spec)
