@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.config.scenario import load
 from tests.apps.svg_read import has_group, read_line, visible_y
 
 CHROMIUM = "/usr/bin/chromium"
@@ -218,7 +219,7 @@ def test_page_shows_only_what_means_something(page):
     assert "Use Threads" not in text and not re.search(r"\bTime: \d", text) and "PAGE 0" not in text.upper()
     assert [t.strip().lower() for t in page.get_by_role("tab").all_inner_texts()] == ["live run", "fan chart of seeds"]
     status = page.locator(".marginsim-status").inner_text()
-    assert "finra-2026-05" in status and "100,000 accounts" in status and "73080b9dc20b094b" in status
+    assert "finra-2026-05" in status and "100,000 accounts" in status and load("finra-2026-05").hash() in status
     assert "No day run yet" in caption(page, "index")
     # the slider values are written out beside their labels (no bubbles over the neighbours)
     assert page.locator(".marginsim-input-shock_size .marginsim-slider-value").inner_text() == "-10%"
@@ -261,7 +262,8 @@ def test_steps_and_a_shock_show_in_the_plots(page, timings):
     assert debt[5] < debt[4], "forced sales repay debit balances and short positions lose value"
     assert _number(r"since the start ([\d,]+) calls", caption(page, "calls")) > 0
     _, gamma = read_line(panel_svg(page, "gamma"), "gamma-line")
-    assert gamma.shape == (8,) and np.all(gamma < 0), "dealers stay short gamma"
+    assert gamma.shape == (8,) and np.all(gamma[:5] > 0) and np.all(gamma[5:] < 0), \
+        "dealers are long gamma above the put strikes and short once the 30% gap takes the index through them"
     # one sign convention: net $ bought, selling below zero (forced margin selling on the shock)
     svg = panel_svg(page, "channels")
     _, forced = read_line(svg, "flow-flow_margin_forced_usd")
