@@ -169,16 +169,28 @@ def initial_simplex(theta: np.ndarray, bounds: Bounds, step: float = SIMPLEX_STE
 
 def jacobian(moments: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, bounds: Bounds, step: float
              ) -> np.ndarray:
-    """d moments / d theta by central differences of ``step`` x the bounds' width (one-sided at a bound)."""
+    """d moments / d theta by central differences of ``step`` x the bounds' width.
+
+    One-sided at a bound, and one-sided where a step leaves the valid region (the simulator
+    returns NaN there, e.g. a GARCH step past stationarity); a column is NaN only when both steps
+    are invalid.
+    """
     k = theta.size
     h = step * bounds.width
     up = np.minimum(theta + h, bounds.hi)
     dn = np.maximum(theta - h, bounds.lo)
-    points = np.repeat(theta[None, :], 2 * k, axis=0)
+    points = np.repeat(theta[None, :], 2 * k + 1, axis=0)
     points[np.arange(k), np.arange(k)] = up
     points[k + np.arange(k), np.arange(k)] = dn
     m = moments(points)
-    return ((m[:k] - m[k:]) / (up - dn)[:, None]).T
+    mid = m[2 * k]
+    jac = np.full((m.shape[1], k), math.nan)
+    for j in range(k):
+        a, xa = (m[j], up[j]) if np.all(np.isfinite(m[j])) else (mid, theta[j])
+        b, xb = (m[k + j], dn[j]) if np.all(np.isfinite(m[k + j])) else (mid, theta[j])
+        if xa != xb:
+            jac[:, j] = (a - b) / (xa - xb)
+    return jac
 
 
 def identification(g_jac: np.ndarray, cov: np.ndarray, bounds: Bounds) -> tuple[int, float, np.ndarray]:
@@ -262,14 +274,17 @@ def inference(moments: Callable[[np.ndarray], np.ndarray], real: np.ndarray, cov
     sim = moments(theta[None, :])[0]
     g = sim - real
     g_jac = jacobian(moments, theta, bounds, step)
-    info = g_jac.T @ w @ g_jac  # = (G' Sigma^-1 G) / (1 + 1/S)
-    vcov = np.linalg.pinv(info)
+    ok = np.all(np.isfinite(g_jac), axis=0)  # columns a step could not evaluate get no standard error
+    vcov = np.full((k, k), math.nan)
+    if ok.any():
+        info = g_jac[:, ok].T @ w @ g_jac[:, ok]  # = (G' Sigma^-1 G) / (1 + 1/S)
+        vcov[np.ix_(ok, ok)] = np.linalg.pinv(info)
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     j = quadratic(g, w) if np.all(np.isfinite(g)) else math.nan
     df = m - k
     p = float(stats.chi2.sf(j, df)) if df > 0 and math.isfinite(j) else math.nan
     t = t_stats(sim, real, cov, paths)
-    rank, cond, s = identification(g_jac, cov, bounds)
+    rank, cond, s = identification(np.where(np.isfinite(g_jac), g_jac, 0.0), cov, bounds)
     return SmmFit(estimates=theta, std_errors=se, covariance=vcov, j_stat=j, j_df=df, j_pvalue=p, real=real,
                   simulated=sim, t_stats=t, jacobian=g_jac, rank=rank, condition=cond, singular_values=s,
                   ridge=0.0, evaluations=0, start_objective=math.nan, global_best=theta)

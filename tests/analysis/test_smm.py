@@ -76,3 +76,30 @@ def test_invalid_points_get_the_penalty_and_the_logit_map_stays_in_bounds():
     assert bounds.from_u(bounds.to_u(np.array([0.25, 2.0]))) == pytest.approx([0.25, 2.0])
     obj = smm._Objective(lambda t: np.full((len(t), 4), np.nan), np.zeros(4), np.eye(4), None, 1)
     assert obj(np.array([0.5, 2.0])) == smm.PENALTY
+
+
+def test_a_step_into_the_invalid_region_gives_a_one_sided_derivative():
+    """Steps past a joint constraint (theta_0 + theta_1 < 1, like GARCH stationarity) return NaN moments."""
+    def constrained(thetas: np.ndarray) -> np.ndarray:
+        out = linear(thetas)
+        out[np.atleast_2d(thetas).sum(axis=1) >= 1.0] = np.nan
+        return out
+
+    bounds = smm.Bounds(np.array([-2.0, -2.0]), np.array([2.0, 2.0]))
+    theta = np.array([0.5, 0.49])  # a +2% x width step in either parameter crosses the constraint
+    jac = smm.jacobian(constrained, theta, bounds, 0.02)
+    assert jac == pytest.approx(A, rel=1e-8)  # one-sided differences of a linear model are exact
+    fit = smm.inference(constrained, A @ theta + B, COV, S, bounds, theta, 0.02)
+    se = np.sqrt(np.diag((1 + 1 / S) * np.linalg.inv(A.T @ np.linalg.inv(COV) @ A)))
+    assert fit.std_errors == pytest.approx(se, rel=1e-7) and fit.j_stat == pytest.approx(0.0, abs=1e-20)
+
+
+def test_a_parameter_whose_both_steps_fail_gets_no_standard_error():
+    def one_valid_value(thetas: np.ndarray) -> np.ndarray:
+        out = linear(thetas)
+        out[np.atleast_2d(thetas)[:, 1] != 0.3] = np.nan
+        return out
+
+    bounds = smm.Bounds(np.array([-2.0, -2.0]), np.array([2.0, 2.0]))
+    fit = smm.inference(one_valid_value, A @ np.array([0.1, 0.3]) + B, COV, S, bounds, np.array([0.1, 0.3]), 0.02)
+    assert math.isnan(fit.std_errors[1]) and math.isfinite(fit.std_errors[0]) and fit.rank == 1
