@@ -323,9 +323,10 @@ def _check_parameters(spec: CalibrationSpec) -> None:
             raise CalibrationError(f"parameters[{i}].path = {p.path!r}: must name one field (no '*')",
                                    field=f"parameters[{i}].path", allowed="a dotted path of one field")
         others = {q.path: q.lo for q in spec.parameters if q.path != p.path}
+        starts = {q.path: q.start for q in spec.parameters}
         for key in ("lo", "hi", "start"):
             try:
-                resolve(data, {p.path: getattr(p, key)}, spec.overrides)
+                resolve(data, {**starts, p.path: getattr(p, key)}, spec.overrides)
             except ScenarioError as exc:
                 # a bound may break a joint rule with the others' start values (GARCH stationarity) if it
                 # holds with the others at their lower bounds: points that break it get the penalty

@@ -8,6 +8,7 @@ are counted in the summary and left out of the statistics.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,7 +45,16 @@ def analyze(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
     """
     if exp.analysis is None:
         return []
+    manifest = Path(out) / "manifest.json"
+    if manifest.is_file():  # the summary names the version that ran the experiment, not the one reporting it
+        ran = json.loads(manifest.read_text(encoding="utf-8"))
+        runs.attrs["version"] = ran.get("version", runs.attrs.get("version"))
     return ANALYSES[exp.analysis](exp, runs, Path(out))
+
+
+def _ran_by(data: dict, runs: pd.DataFrame) -> dict:
+    """``data`` with the version that ran the experiment (from its manifest), where it is known."""
+    return {**data, "version": runs.attrs.get("version", data["version"])}
 
 
 def _summary(out: Path, lines: list[str]) -> Path:
@@ -183,7 +193,7 @@ def channel_ablation(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Pat
     for metric in METRICS:
         text += [f"## {LABELS[metric]}", "", markdown.table(_parts_table(abl, metric)), ""]
     text += [f"![channel ablation]({png.name})", ""]
-    return [_summary(out, text), write_json(out / "attribution.json", abl.to_json(exp.name)), png]
+    return [_summary(out, text), write_json(out / "attribution.json", _ran_by(abl.to_json(exp.name), runs)), png]
 
 
 # ---------------------------------------------------------------------------- 3. broker tightening
@@ -339,7 +349,7 @@ def sobol(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
                                                f"(N = {exp.samples}), {int(sob.conf_level * 100)}% bootstrap "
                                                "intervals", out / "sobol.png")
     text = [*markdown.header(exp, runs), *_sobol_text(exp, sob), f"![Sobol indices]({png.name})", ""]
-    return [_summary(out, text), write_json(out / "sobol.json", sob.to_json(exp)), png]
+    return [_summary(out, text), write_json(out / "sobol.json", _ran_by(sob.to_json(exp), runs)), png]
 
 
 ANALYSES: dict[str, Callable[[Experiment, pd.DataFrame, Path], list[Path]]] = {

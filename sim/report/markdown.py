@@ -27,9 +27,10 @@ def describe(p: Parameter) -> str:
 def header(exp: Experiment, runs: pd.DataFrame) -> list[str]:
     """The summary's first lines: title, description, what ran (sizes, seeds, overrides) and the parameters."""
     failed = int((runs["status"] != "ok").sum())
+    version = runs.attrs.get("version", __version__)  # the version that ran it (its manifest), when known
     params = ", ".join(p.name for p in exp.parameters)
     return [f"# {exp.name}", "", exp.description, "",
-            f"marginsim {__version__}; experiment `{exp.source}` ({exp.size} size), design {exp.design} over "
+            f"marginsim {version}; experiment `{exp.source}` ({exp.size} size), design {exp.design} over "
             f"{params}; {len(runs):,} runs ({failed:,} failed), {exp.replicates} "
             f"replicate{'s' if exp.replicates > 1 else ''} per point, root seed {exp.root_seed} "
             f"(seeds: {exp.seeds}). Scenario overrides: "
