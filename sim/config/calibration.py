@@ -58,7 +58,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sim.config.fields import NO_DEFAULT, Field, ScenarioError, check, check_keys, show
+from sim.config.fields import NO_DEFAULT, Field, ScenarioError, check, check_keys, iso_date, show
 from sim.config.files import is_path, parse_toml, read_file
 from sim.config.scenario import parse_override, read_toml, resolve
 from sim.config.schema import MAX_SEED
@@ -278,11 +278,8 @@ def _list(raw: dict[str, Any], name: str, least: int) -> list[Any]:
 
 def _date(text: str, name: str) -> datetime.date:
     allowed = f"a date YYYY-MM-DD from {DATA_FIRST} to {DATA_LAST} (arch.data's daily closes)"
-    try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is None or len(text) != 10 or not DATA_FIRST <= day <= DATA_LAST:
+    day = iso_date(text, DATA_FIRST, DATA_LAST)
+    if day is None:
         raise CalibrationError(f"{name} = {show(text)}: must be {allowed}", field=name, allowed=allowed)
     return day
 
@@ -318,13 +315,13 @@ def _check_parameters(spec: CalibrationSpec) -> None:
     """Every parameter path is a field of the base scenario, and its bounds and start are allowed values."""
     data = read_toml(spec.base)  # the base's own errors (unknown name, bad file) are one line already
     resolve(data, {"margin.accounts": spec.accounts}, spec.overrides)
+    starts = {q.path: q.start for q in spec.parameters}
     for i, p in enumerate(spec.parameters):
         if "*" in p.path:
             raise CalibrationError(f"parameters[{i}].path = {p.path!r}: must name one field (no '*')",
                                    field=f"parameters[{i}].path", allowed="a dotted path of one field")
         others = {q.path: q.lo for q in spec.parameters if q.path != p.path}
-        starts = {q.path: q.start for q in spec.parameters}
-        for key in ("lo", "hi", "start"):
+        for key in ("lo", "hi", "start"):  # each value with the other parameters at their starts
             try:
                 resolve(data, {**starts, p.path: getattr(p, key)}, spec.overrides)
             except ScenarioError as exc:
@@ -334,8 +331,3 @@ def _check_parameters(spec: CalibrationSpec) -> None:
                     continue
                 raise CalibrationError(f"parameters[{i}].{key} (path {p.path!r}): {exc}",
                                        field=f"parameters[{i}].path", allowed=exc.allowed) from None
-    try:
-        resolve(data, {p.path: p.start for p in spec.parameters}, spec.overrides)
-    except ScenarioError as exc:
-        raise CalibrationError(f"parameters: the start values together: {exc}", field="parameters",
-                               allowed=exc.allowed) from None

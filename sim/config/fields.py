@@ -15,6 +15,7 @@ for ``marginsim show --schema`` and the docs.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
 import reprlib
@@ -32,6 +33,15 @@ class ScenarioError(InputError):
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple = 2, 6, 4, 6
 _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 80, 80, 40
+
+
+def iso_date(text: str, first: datetime.date, last: datetime.date) -> datetime.date | None:
+    """``text`` as a date if it is exactly YYYY-MM-DD within [first, last], else None (the caller words the error)."""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if len(text) == 10 and first <= day <= last else None
 
 
 def show(value: Any) -> str:

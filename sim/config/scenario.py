@@ -26,7 +26,7 @@ from os import PathLike
 from typing import Any
 
 from sim.config.fields import ScenarioError as ScenarioError
-from sim.config.fields import check, check_keys, show
+from sim.config.fields import check, check_keys, iso_date, show
 from sim.config.files import builtin_names as builtin_names
 from sim.config.files import is_path, read_scenario
 from sim.config.paths import apply_value as _apply_value
@@ -112,11 +112,7 @@ def _check_start_date(text: str) -> None:
     if not text:
         return
     allowed = f"'' or a date YYYY-MM-DD from {FIRST_START} to {LAST_START}"
-    try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is None or len(text) != 10 or not FIRST_START <= day <= LAST_START:
+    if iso_date(text, FIRST_START, LAST_START) is None:
         raise _fail("meta.start_date", repr(text), f"must be {allowed}", allowed)
 
 

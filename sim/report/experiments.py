@@ -48,7 +48,8 @@ def analyze(exp: Experiment, runs: pd.DataFrame, out: Path) -> list[Path]:
     manifest = Path(out) / "manifest.json"
     if manifest.is_file():  # the summary names the version that ran the experiment, not the one reporting it
         ran = json.loads(manifest.read_text(encoding="utf-8"))
-        runs.attrs["version"] = ran.get("version", runs.attrs.get("version"))
+        if "version" in ran:
+            runs.attrs["version"] = ran["version"]
     return ANALYSES[exp.analysis](exp, runs, Path(out))
 
 
