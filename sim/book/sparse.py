@@ -23,7 +23,7 @@ pass returns is :class:`SparseClearing`, its counters read by the ``SPARSE_STAT_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,8 @@ def _indices(field: str, arr, upper: int) -> np.ndarray:
 class SparseBook:
     """Margin accounts in CSR layout (see the module docstring); the constructor checks every field.
 
+    The arrays are checked once, here: change them only through a new ``SparseBook``.
+
     Parameters
     ----------
     offsets : array of int, (N + 1,)
@@ -116,6 +118,8 @@ class SparseBook:
     cash: np.ndarray
     broker: np.ndarray
     n_names: int
+    max_broker: int = field(init=False, repr=False, compare=False)
+    """The highest broker index held (-1 for no accounts): a pass checks it without rereading ``broker``."""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.n_names, int | np.integer) and 1 <= self.n_names < 2**31):
@@ -134,10 +138,10 @@ class SparseBook:
         broker = _indices("broker", self.broker, 2**31 - 1)
         if broker.shape[0] != n:
             raise _bad("broker", f"int32 of shape ({n},)", f", got shape {broker.shape}")
-        for field, value in (("offsets", np.ascontiguousarray(offsets, dtype=np.int64)), ("names", names),
-                             ("shares", shares), ("cash", cash), ("broker", broker),
-                             ("n_names", int(self.n_names))):
-            object.__setattr__(self, field, value)
+        for name, value in (("offsets", np.ascontiguousarray(offsets, dtype=np.int64)), ("names", names),
+                            ("shares", shares), ("cash", cash), ("broker", broker), ("n_names", int(self.n_names)),
+                            ("max_broker", int(broker.max()) if n else -1)):
+            object.__setattr__(self, name, value)
 
     @property
     def n(self) -> int:
@@ -201,15 +205,15 @@ class SparseRules:
         name_long = _floats("rules.name_long", self.name_long)
         m = name_long.shape[0]
         name_short = _floats("rules.name_short", self.name_short, (m,))
-        for field, arr, hi in (("rules.name_long", name_long, 1.0), ("rules.name_short", name_short, 10.0)):
+        for label, arr, hi in (("rules.name_long", name_long, 1.0), ("rules.name_short", name_short, 10.0)):
             if not (np.all(arr >= 0.0) and np.all(arr <= hi)):
-                raise _bad(field, f"in [0, {hi:g}]", f", got {arr.min()}..{arr.max()}")
+                raise _bad(label, f"in [0, {hi:g}]", f", got {arr.min()}..{arr.max()}")
         marginable = np.asarray(self.marginable)
         if marginable.shape != (m,) or marginable.dtype != np.bool_:
             raise _bad("rules.marginable", f"bool of shape ({m},)")
-        for field, value in (("broker", broker), ("name_long", name_long), ("name_short", name_short),
-                             ("marginable", np.ascontiguousarray(marginable))):
-            object.__setattr__(self, field, value)
+        for name, value in (("broker", broker), ("name_long", name_long), ("name_short", name_short),
+                            ("marginable", np.ascontiguousarray(marginable))):
+            object.__setattr__(self, name, value)
 
     @property
     def n_brokers(self) -> int:

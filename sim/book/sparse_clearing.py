@@ -11,6 +11,10 @@ equity and every position's share of gross unchanged, so the requirement, concen
 included, scales by 1 - f and f = 1 - equity / (target x requirement) restores the target
 exactly). Prices do not move inside the pass: that is the caller's round loop.
 
+The common case reads each position once: while marking, the kernel also sums the requirement
+before any add-on (:func:`base_rates`), and an account whose equity covers that plus ``add_on`` x
+gross cannot be short; only the others walk their positions again for the exact requirement.
+
 Sums run sequentially in account order, position by position, in the kernel and in the
 plain-Python reference (:mod:`sim.book.sparse_reference`) alike, with the same formulas: the two
 agree to rounding (tests use 1e-12 relative; in practice they are equal bit for bit, as numba
@@ -41,8 +45,8 @@ from sim.book.sparse import (
 )
 from sim.core import house, margin
 from sim.core.errors import InputError
-from sim.core.house import position_requirement
-from sim.core.jit import kernel
+from sim.core.house import position_rate, position_requirement
+from sim.core.jit import jitable, kernel
 from sim.core.margin import in_deficit, liquidation_fraction
 
 
@@ -71,9 +75,9 @@ def check_pass_inputs(book: SparseBook, prices: np.ndarray, rules: SparseRules) 
     if rules.n_names != m:
         raise InputError(f"rules.name_long: must cover the book's {m} names, got {rules.n_names}",
                          field="rules.name_long", allowed=f"shape ({m},)")
-    if book.n and int(book.broker.max()) >= rules.n_brokers:
-        raise InputError(f"broker: must be in [0, {rules.n_brokers}) (rows of rules.broker), got "
-                         f"{int(book.broker.max())}", field="broker", allowed=f"[0, {rules.n_brokers})")
+    if book.max_broker >= rules.n_brokers:
+        raise InputError(f"broker: must be in [0, {rules.n_brokers}) (rows of rules.broker), got {book.max_broker}",
+                         field="broker", allowed=f"[0, {rules.n_brokers})")
     return p
 
 
@@ -121,34 +125,86 @@ def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRule
     return trim(out)
 
 
-# One loop over accounts with three short loops over its positions (value, requirement, sales):
-# longer than 60 lines only by its argument list; kept whole so the hot loop is one compiled body.
+@jitable
+def base_rates(rules, name_long, name_short, marginable):
+    """Each broker's rate on a long and on a short in each name, before any concentration add-on.
+
+    From :func:`sim.core.house.position_rate` itself (a $1 position, add-on 0): (B, M) float64
+    for longs and for shorts, ``rules`` and the per-name arrays as in :class:`SparseRules`.
+    """
+    n_brokers, m = rules.shape[0], name_long.shape[0]
+    longs, shorts = np.empty((n_brokers, m)), np.empty((n_brokers, m))
+    for b in range(n_brokers):
+        for j in range(m):
+            longs[b, j] = position_rate(1.0, 1.0, name_long[j], name_short[j], marginable[j],
+                                        rules[b, SPARSE_RULE_HOUSE_LONG], rules[b, SPARSE_RULE_HOUSE_SHORT], 1.0, 0.0)
+            shorts[b, j] = position_rate(-1.0, 1.0, name_long[j], name_short[j], marginable[j],
+                                         rules[b, SPARSE_RULE_HOUSE_LONG], rules[b, SPARSE_RULE_HOUSE_SHORT], 1.0,
+                                         0.0)
+    return longs, shorts
+
+
+@jitable
+def sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd):
+    """Sell ``f`` of every position ``lo:hi`` (shorts bought in) at ``prices``, added to the per-name sums.
+
+    Arrays as in :func:`clearing_pass_sparse` and :class:`SparseClearing`. Returns ($ of longs
+    sold, $ of shorts bought in) for the account.
+    """
+    sold = 0.0
+    bought = 0.0
+    for q in range(lo, hi):
+        j = names[q]
+        traded = f * shares[q]
+        usd = traded * prices[j]
+        sold_shares[j] += traded
+        if traded > 0.0:
+            sold_usd[j] += usd
+            sold += usd
+        elif traded < 0.0:
+            bought_usd[j] -= usd
+            bought -= usd
+    return sold, bought
+
+
+# One loop over accounts with two short loops over its positions (mark, requirement), then the sale
+# (sell_pro_rata) for the accounts called. The first loop also sums each position's
+# base requirement (no add-on): the add-on adds at most add_on x gross, so an account whose equity
+# covers base + add_on x gross cannot be short and skips the exact requirement (unless every account's
+# requirement is recorded). The skip changes no result: the reference, which never skips, agrees.
 @kernel(house, margin, sparse)
 def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
                  sold_shares, sold_usd, bought_usd, called, fraction, account_sold, account_bought,
                  equity_out, requirement_out, gross_out, stats):  # pragma: no cover - jitted
     record = equity_out.shape[0] > 0
+    base_long, base_short = base_rates(rules, name_long, name_short, marginable)
     n_called = 0
     for i in range(cash.shape[0]):
         lo = offsets[i]
         hi = offsets[i + 1]
+        b = broker[i]
         value = 0.0
         gross = 0.0
+        base = 0.0
         for q in range(lo, hi):
-            v = shares[q] * prices[names[q]]
+            j = names[q]
+            v = shares[q] * prices[j]
             value += v
-            gross += abs(v)
-        b = broker[i]
+            size = abs(v)
+            gross += size
+            base += size * (base_long[b, j] if v >= 0.0 else base_short[b, j])
+        equity = cash[i] + value
+        add_on = rules[b, SPARSE_RULE_ADD_ON]
+        if not record and equity >= base + add_on * gross:
+            continue
         house_long = rules[b, SPARSE_RULE_HOUSE_LONG]
         house_short = rules[b, SPARSE_RULE_HOUSE_SHORT]
         share = rules[b, SPARSE_RULE_CONCENTRATION_SHARE]
-        add_on = rules[b, SPARSE_RULE_ADD_ON]
         required = 0.0
         for q in range(lo, hi):
             j = names[q]
             required += position_requirement(shares[q] * prices[j], gross, name_long[j], name_short[j],
                                              marginable[j], house_long, house_short, share, add_on)
-        equity = cash[i] + value
         if record:
             equity_out[i] = equity
             requirement_out[i] = required
@@ -156,19 +212,7 @@ def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long,
         if not in_deficit(equity, required):
             continue
         f = liquidation_fraction(equity, rules[b, SPARSE_RULE_TARGET] * required)
-        sold = 0.0
-        bought = 0.0
-        for q in range(lo, hi):
-            j = names[q]
-            traded = f * shares[q]
-            usd = traded * prices[j]
-            sold_shares[j] += traded
-            if traded > 0.0:
-                sold_usd[j] += usd
-                sold += usd
-            elif traded < 0.0:
-                bought_usd[j] -= usd
-                bought -= usd
+        sold, bought = sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd)
         called[n_called] = i
         fraction[n_called] = f
         account_sold[n_called] = sold
