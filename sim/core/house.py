@@ -7,13 +7,15 @@ Sources and assumptions:
 
 * FINRA Rule 4210(c) sets the maintenance minimum at 25% of the market value of long positions
   and 30% of short positions (stocks at or above $5; :mod:`sim.core.rules`). Brokers may require
-  more ("house" requirements), name by name, and commonly do for volatile or thinly traded stocks.
-* A name a broker does not treat as marginable (Reg T 12 CFR 220.2 "margin security"; a house may
-  also flag listed names) lends nothing: the requirement on a long in it is 100% of its value.
-* Brokers add a concentration add-on when one position is a large share of an account
-  (FINRA Rule 4210(d) lets members set higher requirements; Regulatory Notice 08-66 asks them to
-  watch concentrated positions). Their thresholds and add-on rates are house policy and are not
-  published in a common form: the numbers used with this rule are assumptions.
+  more ("house" requirements), name by name (Rule 4210(d), below).
+* A long in a name that is not margin eligible lends nothing: Rule 4210 requires 100% of its
+  current market value (the treatment of non-margin-eligible equity securities clarified in
+  SR-FINRA-2012-024); a house may flag further names the same way.
+* Rule 4210(d) has members formulate their own, higher requirements for individual securities or
+  accounts, and 4210(f)(1) asks for "substantial additional margin" on concentrated positions
+  that may not be liquidated promptly. How brokers do it (thresholds, add-on rates) is house
+  policy, not published in a common form: the threshold and add-on used with this rule are
+  assumptions.
 
 A position is concentrated when its absolute value exceeds ``concentration_share`` of the
 account's gross value (sum of the absolute values of all its positions); its rate then rises by
