@@ -1,0 +1,134 @@
+"""``marginsim bench``, the sparse book: one clearing pass over accounts holding a few of many names.
+
+Measured as in :mod:`sim.apps.bench`: against the STREAM read-only bandwidth measured in the same
+run, as a ratio (the bytes the pass must read / that bandwidth = the floor; floor / time = the
+share of it reached), after checking the kernel against the plain-Python reference
+(:class:`~sim.apps.bench.BenchmarkMismatch` otherwise). The target is issue 15's: a pass over
+10^7 accounts with ~8 positions each at >= 60% of the floor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.apps.bench import BenchmarkMismatch, _summary, _times
+from sim.book import sparse_reference
+from sim.book.sparse import SparseBook, SparseRules
+from sim.book.sparse_clearing import clearing_pass_sparse
+
+N_NAMES = 5000
+"""Names in the benchmark's market (assumption: about the number of US-listed common stocks)."""
+RULES = np.array([[0.30, 0.30, 0.25, 0.10, 1.10]])
+"""One broker (assumptions): 30% house floor on longs and shorts, +10% on a position above 25% of its
+account's gross value, forced sales restore 110% of maintenance."""
+CHECKED_ACCOUNTS = 2000
+"""Accounts the reference checks before the kernel is timed (the reference is plain Python)."""
+
+
+def sparse_book(n: int, rng: np.random.Generator, positions: int = 8, n_names: int = N_NAMES,
+                chunk: int = 1_000_000) -> tuple[SparseBook, np.ndarray]:
+    """n long-only accounts of positions / 2 to 3 positions / 2 names (mean ``positions``), leverage 1 to 2.
+
+    Names are drawn with weights 1 / rank (a Zipf-like popularity: an assumption), independently
+    per position (an account may hold a name twice; the pass does not care). At $10 to $200 a
+    share and leverage at most 2 (equity >= half of gross) against at most 40% requirements,
+    nobody is short of maintenance: the pass only reads. Built ``chunk`` accounts at a time so
+    that 10^7 accounts need no temporaries of the book's size. Returns the book and the prices.
+    """
+    prices = rng.uniform(10.0, 200.0, n_names)
+    cdf = np.cumsum(1.0 / np.arange(1, n_names + 1))
+    counts = rng.integers(positions // 2, 3 * positions // 2 + 1, n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    p = int(offsets[-1])
+    names, shares, cash = np.empty(p, dtype=np.int32), np.empty(p), np.empty(n)
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        a, b = offsets[lo], offsets[hi]
+        draw = np.searchsorted(cdf, rng.random(b - a) * cdf[-1], side="right")
+        names[a:b] = np.minimum(draw, n_names - 1)
+        weight = rng.random(b - a) + 0.1
+        owner = np.repeat(np.arange(hi - lo), counts[lo:hi])
+        total = np.bincount(owner, weight, hi - lo)
+        equity = rng.lognormal(0.0, 1.0, hi - lo)
+        gross = rng.uniform(1.0, 2.0, hi - lo) * equity
+        shares[a:b] = (gross / total)[owner] * weight / prices[names[a:b]]
+        cash[lo:hi] = equity - gross
+    book = SparseBook(offsets, names, shares, cash, np.zeros(n, dtype=np.int32), n_names)
+    return book, prices
+
+
+def sparse_rules(n_names: int = N_NAMES) -> SparseRules:
+    """The benchmark's rules: :data:`RULES`, every name marginable, no name above the house floor."""
+    return SparseRules(RULES, np.zeros(n_names), np.zeros(n_names), np.ones(n_names, dtype=bool))
+
+
+def check_against_reference(book: SparseBook, prices: np.ndarray, rules: SparseRules) -> None:
+    """Raise BenchmarkMismatch unless kernel and reference agree on the first accounts, at the
+    benchmark's prices and 30% lower (where accounts are called and sold down)."""
+    part = book.take(np.arange(min(CHECKED_ACCOUNTS, book.n)))
+    for marked in (prices, 0.7 * prices):
+        k = clearing_pass_sparse(part, marked, rules, per_account=True)
+        r = sparse_reference.clearing_pass_sparse(part, marked, rules, per_account=True)
+        for name in ("sold_usd", "bought_usd", "fraction", "equity", "requirement", "stats"):
+            if not np.allclose(getattr(k, name), getattr(r, name), rtol=1e-12, atol=0.0):
+                raise BenchmarkMismatch(f"sparse kernel: {name} differs from the reference; refusing to time it")
+
+
+def sparse_pass(n: int, reps: int, rng: np.random.Generator, stream: dict, positions: int = 8) -> dict:
+    """One sparse clearing pass over ``n`` accounts of ~``positions`` names (nobody called), per position.
+
+    Parameters
+    ----------
+    n : int
+        Accounts.
+    reps : int
+        Timed repetitions (the minimum is the figure).
+    rng : numpy.random.Generator
+        Draws the book.
+    stream : dict
+        :func:`sim.apps.bench.stream_bandwidth` of the same run (its ``read_only_bytes_per_s``).
+    positions : int
+        Mean positions per account.
+
+    Returns
+    -------
+    dict
+        Sizes, times, ns and bytes read per position, the read-only floor and the share of it reached.
+    """
+    book, prices = sparse_book(n, rng, positions)
+    rules = sparse_rules(book.n_names)
+    check_against_reference(book, prices, rules)
+    out = clearing_pass_sparse(book, prices, rules)  # compiles, and the pass the timings repeat
+    times = _times(lambda: clearing_pass_sparse(book, prices, rules), reps)
+    p = book.positions
+    bytes_per_position = book.nbytes / p
+    floor_ns = 1e9 * bytes_per_position / stream["read_only_bytes_per_s"]
+    kernel = _summary(times, p)
+    ns = kernel.pop("min_ns_per_account"), kernel.pop("median_ns_per_account")
+    return {"accounts": n, "positions": p, "names": book.n_names, "called": out.n_called, "kernel": kernel,
+            "min_ns_per_position": ns[0], "median_ns_per_position": ns[1],
+            "bytes_per_position": bytes_per_position, "read_only_floor_ns_per_position": floor_ns,
+            "share_of_read_only_floor": floor_ns / ns[0]}
+
+
+def measure_sparse(quick: bool, stream: dict, sizes: list[int] | None = None) -> list[dict]:
+    """Sparse passes at ``sizes`` accounts (default 10^5 with ``quick``, else 10^6 and 10^7), ~8 positions each.
+
+    Parameters
+    ----------
+    quick : bool
+        Small and few repetitions (a smoke test).
+    stream : dict
+        :func:`sim.apps.bench.stream_bandwidth` of the same run.
+    sizes : list of int, optional
+        Accounts per pass, overriding the default.
+
+    Returns
+    -------
+    list of dict
+        One :func:`sparse_pass` per size.
+    """
+    rng = np.random.default_rng(20261124)
+    sizes = sizes or ([10**5] if quick else [10**6, 10**7])
+    return [sparse_pass(n, 3 if quick else 7, rng, stream) for n in sizes]

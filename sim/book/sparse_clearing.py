@@ -1,0 +1,227 @@
+"""One clearing pass over a sparse book: mark, compare with the house requirement, sell the called down.
+
+:func:`clearing_pass_sparse` checks and allocates; the private ``@kernel`` (:mod:`sim.core.jit`)
+works on arrays only, draws no random numbers and walks the accounts in order. For each account
+it marks the positions at ``prices``, takes equity (cash + net value), gross value and the house
+requirement (:func:`sim.core.house.position_requirement`, the concentration add-on included)
+and, for an account short of maintenance (:func:`sim.core.margin.in_deficit`), sells the same
+fraction of every position, longs sold and shorts bought in pro rata
+(:func:`sim.core.margin.liquidation_fraction`: selling a fraction f at the marked price leaves
+equity and every position's share of gross unchanged, so the requirement, concentration add-on
+included, scales by 1 - f and f = 1 - equity / (target x requirement) restores the target
+exactly). Prices do not move inside the pass: that is the caller's round loop.
+
+The common case reads each position once: while marking, the kernel also sums the requirement
+before any add-on (:func:`base_rates`), and an account whose equity covers that plus ``add_on`` x
+gross cannot be short; only the others walk their positions again for the exact requirement.
+
+Sums run sequentially in account order, position by position, in the kernel and in the
+plain-Python reference (:mod:`sim.book.sparse_reference`) alike, with the same formulas: the two
+agree to rounding (tests use 1e-12 relative; in practice they are equal bit for bit, as numba
+compiles without ``fastmath`` and so neither reorders nor fuses the additions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.book import sparse
+from sim.book.sparse import (
+    N_SPARSE_STATS,
+    SPARSE_RULE_ADD_ON,
+    SPARSE_RULE_CONCENTRATION_SHARE,
+    SPARSE_RULE_HOUSE_LONG,
+    SPARSE_RULE_HOUSE_SHORT,
+    SPARSE_RULE_TARGET,
+    SPARSE_STAT_BOUGHT_USD,
+    SPARSE_STAT_CALLS,
+    SPARSE_STAT_CLOSE_OUTS,
+    SPARSE_STAT_LOSSES,
+    SPARSE_STAT_SHORTFALL,
+    SPARSE_STAT_SOLD_USD,
+    SparseBook,
+    SparseClearing,
+    SparseRules,
+)
+from sim.core import house, margin
+from sim.core.errors import InputError
+from sim.core.house import position_rate, position_requirement
+from sim.core.jit import jitable, kernel
+from sim.core.margin import in_deficit, liquidation_fraction
+
+
+def check_pass_inputs(book: SparseBook, prices: np.ndarray, rules: SparseRules) -> np.ndarray:
+    """Raise InputError unless ``prices`` and ``rules`` fit ``book``; return prices as float64.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The accounts.
+    prices : array of float, (M,)
+        $ per share of each name: finite and > 0.
+    rules : SparseRules
+        Rules for M names and at least as many brokers as ``book.broker`` names.
+
+    Returns
+    -------
+    ndarray
+        ``prices`` as C-contiguous float64.
+    """
+    m = book.n_names
+    p = np.ascontiguousarray(prices, dtype=np.float64)
+    if p.shape != (m,) or not (np.isfinite(p).all() and np.all(p > 0.0)):
+        raise InputError(f"prices: must be finite float64 > 0 of shape ({m},)", field="prices",
+                         allowed=f"finite > 0, shape ({m},)")
+    if rules.n_names != m:
+        raise InputError(f"rules.name_long: must cover the book's {m} names, got {rules.n_names}",
+                         field="rules.name_long", allowed=f"shape ({m},)")
+    if book.max_broker >= rules.n_brokers:
+        raise InputError(f"broker: must be in [0, {rules.n_brokers}) (rows of rules.broker), got {book.max_broker}",
+                         field="broker", allowed=f"[0, {rules.n_brokers})")
+    return p
+
+
+def empty_result(n: int, m: int, per_account: bool) -> SparseClearing:
+    """Outputs of a pass over ``n`` accounts and ``m`` names: per-name sums at 0, per-account lists unset."""
+    k = n if per_account else 0
+    return SparseClearing(np.zeros(m), np.zeros(m), np.zeros(m), np.empty(n, dtype=np.int64), np.empty(n),
+                          np.empty(n), np.empty(n), np.empty(k), np.empty(k), np.empty(k), np.zeros(N_SPARSE_STATS))
+
+
+def trim(out: SparseClearing) -> SparseClearing:
+    """Cut the per-called-account lists to the accounts called (views, no copy)."""
+    c = out.n_called
+    out.called, out.fraction = out.called[:c], out.fraction[:c]
+    out.account_sold_usd, out.account_bought_usd = out.account_sold_usd[:c], out.account_bought_usd[:c]
+    return out
+
+
+def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRules,
+                         per_account: bool = False) -> SparseClearing:
+    """One clearing pass over a sparse book at fixed prices: who is short of maintenance and what is sold.
+
+    Parameters
+    ----------
+    book : SparseBook
+        N accounts in CSR layout (not changed: the sales are returned, not applied).
+    prices : array of float, (M,)
+        $ per share of each name.
+    rules : SparseRules
+        The brokers' house rules and each name's requirements.
+    per_account : bool
+        Also record every account's equity, requirement and gross value ((N,) $ each).
+
+    Returns
+    -------
+    SparseClearing
+        Per-name forced sales, the called accounts with their fraction sold, counters.
+    """
+    p = check_pass_inputs(book, prices, rules)
+    out = empty_result(book.n, book.n_names, per_account)
+    _pass_kernel(book.offsets, book.names, book.shares, book.cash, book.broker, p, rules.broker, rules.name_long,
+                 rules.name_short, rules.marginable, out.sold_shares, out.sold_usd, out.bought_usd, out.called,
+                 out.fraction, out.account_sold_usd, out.account_bought_usd, out.equity, out.requirement, out.gross,
+                 out.stats)
+    return trim(out)
+
+
+@jitable
+def base_rates(rules, name_long, name_short, marginable):
+    """Each broker's rate on a long and on a short in each name, before any concentration add-on.
+
+    From :func:`sim.core.house.position_rate` itself (a $1 position, add-on 0): (B, M) float64
+    for longs and for shorts, ``rules`` and the per-name arrays as in :class:`SparseRules`.
+    """
+    n_brokers, m = rules.shape[0], name_long.shape[0]
+    longs, shorts = np.empty((n_brokers, m)), np.empty((n_brokers, m))
+    for b in range(n_brokers):
+        for j in range(m):
+            longs[b, j] = position_rate(1.0, 1.0, name_long[j], name_short[j], marginable[j],
+                                        rules[b, SPARSE_RULE_HOUSE_LONG], rules[b, SPARSE_RULE_HOUSE_SHORT], 1.0, 0.0)
+            shorts[b, j] = position_rate(-1.0, 1.0, name_long[j], name_short[j], marginable[j],
+                                         rules[b, SPARSE_RULE_HOUSE_LONG], rules[b, SPARSE_RULE_HOUSE_SHORT], 1.0,
+                                         0.0)
+    return longs, shorts
+
+
+@jitable
+def sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd):
+    """Sell ``f`` of every position ``lo:hi`` (shorts bought in) at ``prices``, added to the per-name sums.
+
+    Arrays as in :func:`clearing_pass_sparse` and :class:`SparseClearing`. Returns ($ of longs
+    sold, $ of shorts bought in) for the account.
+    """
+    sold = 0.0
+    bought = 0.0
+    for q in range(lo, hi):
+        j = names[q]
+        traded = f * shares[q]
+        usd = traded * prices[j]
+        sold_shares[j] += traded
+        if traded > 0.0:
+            sold_usd[j] += usd
+            sold += usd
+        elif traded < 0.0:
+            bought_usd[j] -= usd
+            bought -= usd
+    return sold, bought
+
+
+# One loop over accounts with two short loops over its positions (mark, requirement), then the sale
+# (sell_pro_rata) for the accounts called. The first loop also sums each position's
+# base requirement (no add-on): the add-on adds at most add_on x gross, so an account whose equity
+# covers base + add_on x gross cannot be short and skips the exact requirement (unless every account's
+# requirement is recorded). The skip changes no result: the reference, which never skips, agrees.
+@kernel(house, margin, sparse)
+def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
+                 sold_shares, sold_usd, bought_usd, called, fraction, account_sold, account_bought,
+                 equity_out, requirement_out, gross_out, stats):  # pragma: no cover - jitted
+    record = equity_out.shape[0] > 0
+    base_long, base_short = base_rates(rules, name_long, name_short, marginable)
+    n_called = 0
+    for i in range(cash.shape[0]):
+        lo = offsets[i]
+        hi = offsets[i + 1]
+        b = broker[i]
+        value = 0.0
+        gross = 0.0
+        base = 0.0
+        for q in range(lo, hi):
+            j = names[q]
+            v = shares[q] * prices[j]
+            value += v
+            size = abs(v)
+            gross += size
+            base += size * (base_long[b, j] if v >= 0.0 else base_short[b, j])
+        equity = cash[i] + value
+        add_on = rules[b, SPARSE_RULE_ADD_ON]
+        if not record and equity >= base + add_on * gross:
+            continue
+        house_long = rules[b, SPARSE_RULE_HOUSE_LONG]
+        house_short = rules[b, SPARSE_RULE_HOUSE_SHORT]
+        share = rules[b, SPARSE_RULE_CONCENTRATION_SHARE]
+        required = 0.0
+        for q in range(lo, hi):
+            j = names[q]
+            required += position_requirement(shares[q] * prices[j], gross, name_long[j], name_short[j],
+                                             marginable[j], house_long, house_short, share, add_on)
+        if record:
+            equity_out[i] = equity
+            requirement_out[i] = required
+            gross_out[i] = gross
+        if not in_deficit(equity, required):
+            continue
+        f = liquidation_fraction(equity, rules[b, SPARSE_RULE_TARGET] * required)
+        sold, bought = sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd)
+        called[n_called] = i
+        fraction[n_called] = f
+        account_sold[n_called] = sold
+        account_bought[n_called] = bought
+        n_called += 1
+        stats[SPARSE_STAT_CALLS] += 1.0
+        stats[SPARSE_STAT_SOLD_USD] += sold
+        stats[SPARSE_STAT_BOUGHT_USD] += bought
+        stats[SPARSE_STAT_SHORTFALL] += required - equity
+        if equity <= 0.0:
+            stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
+            stats[SPARSE_STAT_LOSSES] -= equity

@@ -1,0 +1,45 @@
+"""The sparse-book benchmark: a small pass is well formed, and a kernel that disagrees is not timed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.apps import bench_report, bench_sparse
+from sim.apps.bench import BenchmarkMismatch
+from sim.book import sparse_reference
+
+STREAM = {"read_only_bytes_per_s": 10e9}  # a stand-in bandwidth: 14.5 bytes per position take 1.45 ns
+
+
+def test_small_sparse_pass_is_well_formed():
+    (p,) = bench_sparse.measure_sparse(True, STREAM, sizes=[3000])
+    assert p["accounts"] == 3000 and 3000 * 6 < p["positions"] < 3000 * 10 and p["called"] == 0
+    assert p["bytes_per_position"] == pytest.approx(12.0 + (20.0 * 3000 + 8) / p["positions"])
+    assert p["read_only_floor_ns_per_position"] == pytest.approx(p["bytes_per_position"] / 10.0)
+    assert p["share_of_read_only_floor"] == pytest.approx(p["read_only_floor_ns_per_position"]
+                                                          / p["min_ns_per_position"])
+    assert p["kernel"]["min_s"] <= p["kernel"]["median_s"]
+    lines = bench_report._sparse_lines([p])
+    assert lines[0].startswith("| sparse book: accounts") and "| 3,000 |" in lines[2]
+
+
+def test_benchmark_book_is_levered_one_to_two_times():
+    book, prices = bench_sparse.sparse_book(500, np.random.default_rng(1))
+    out = sparse_reference.clearing_pass_sparse(book, prices, bench_sparse.sparse_rules(), per_account=True)
+    ratio = out.equity / out.gross
+    assert ratio.min() >= 0.5 - 1e-12 and ratio.max() <= 1.0 + 1e-12 and out.n_called == 0
+    assert 0.3 * out.gross.sum() < out.requirement.sum() < 0.4 * out.gross.sum()  # 30% + some 10% add-ons
+
+
+def test_sparse_bench_refuses_to_time_a_kernel_that_disagrees(monkeypatch):
+    real = bench_sparse.clearing_pass_sparse
+
+    def wrong(*args, **kwargs):
+        out = real(*args, **kwargs)
+        out.stats *= 1.0 + 1e-9
+        return out
+
+    monkeypatch.setattr(bench_sparse, "clearing_pass_sparse", wrong)
+    with pytest.raises(BenchmarkMismatch, match="differs"):
+        bench_sparse.sparse_pass(200, 1, np.random.default_rng(0), STREAM)
