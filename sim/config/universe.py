@@ -11,8 +11,9 @@ the row and the allowed range. Two ways to get one:
 
 Sectors are free text (any printable name up to 64 characters), so a user may use GICS sectors,
 industries or themes ("semiconductors"); the synthetic universe uses the 11 GICS sector names
-(:data:`GICS_SECTORS`). Summaries for the docs and the tests: :func:`top_share`, :func:`hhi`,
-:func:`sector_weights`. Sums are :func:`math.fsum` (correctly rounded: the same on every CPU).
+(:data:`sim.config.universe_synthetic.GICS_SECTORS`). Summaries for the docs and the tests:
+:func:`top_share`, :func:`hhi`, :func:`sector_weights`. Sums are :func:`math.fsum` (correctly rounded:
+the same on every CPU).
 
 Nothing here is wired into the scenarios or the models yet (issue 15, future work).
 """
@@ -28,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from sim.config.fields import Field, ScenarioError, show
+from sim.config.fields import Field, ScenarioError, check, show
+from sim.config.universe_synthetic import synthetic_columns
 
 MAX_STOCKS = 5000
 """Most stocks a universe may hold."""
@@ -42,9 +45,6 @@ BETA_RANGE = (-1.0, 4.0)
 (gold miners and some defensives near 0, the most levered names 2 to 3); outside it is an error."""
 MAX_VOL = 3.0
 """Largest annual idiosyncratic volatility (300%): beyond that a stock is not a stock but a lottery."""
-GICS_SECTORS = ("Information Technology", "Financials", "Communication Services", "Consumer Discretionary",
-                "Health Care", "Industrials", "Consumer Staples", "Energy", "Utilities", "Real Estate", "Materials")
-"""The 11 GICS sectors (MSCI and S&P's Global Industry Classification Standard), largest S&P 500 weight first."""
 
 SPECS: dict[str, Field] = {
     "ticker": Field(str, doc="unique name of the stock (printable, 1 to 64 characters)"),
@@ -246,8 +246,6 @@ def _check_file(path: Path, where: str) -> None:
 
 
 def _read_table(path: Path, where: str) -> Any:
-    import pandas as pd  # lazy: only the loader needs it
-
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
@@ -324,8 +322,39 @@ def load_universe(path: str | PathLike[str]) -> Universe:
     return Universe(**checked)
 
 
-def synthetic_universe(n: int = 500, seed: int = 20260515, total_cap_usd: float = 6.5e13) -> Universe:
-    """The synthetic default universe; see :func:`sim.config.universe_synthetic.synthetic_universe`."""
-    from sim.config.universe_synthetic import synthetic_universe as build  # the module imports this one
+_N = Field(int, lo=1, hi=MAX_STOCKS)
+_SEED = Field(int, lo=0, hi=2**63 - 1)
+_CAP = Field(float, lo=0.0, lo_open=True, unit="USD")
 
-    return build(n=n, seed=seed, total_cap_usd=total_cap_usd)
+
+def synthetic_universe(n: int = 500, seed: int = 20260515, total_cap_usd: float = 6.5e13) -> Universe:
+    """The synthetic default universe: ``n`` stocks calibrated to public facts.
+
+    The rules and their sources are in :mod:`sim.config.universe_synthetic`: Zipf market values
+    (exponent 0.943: the top 10 of 500 hold 38.5%, the top 50 61.9%), the S&P 500's GICS sector
+    weights of Nov 2025, idiosyncratic vols and daily turnover falling with size, sector betas
+    scaled to a cap-weighted beta of 1.
+
+    Parameters
+    ----------
+    n : int
+        Number of stocks, 1 to 5,000 (default 500, the S&P 500's size).
+    seed : int
+        Root of ``numpy.random.SeedSequence``; the same seed gives the same universe, bit for bit.
+    total_cap_usd : float
+        Total market value, USD (> 0; default the calibrated market's $65 trillion).
+
+    Returns
+    -------
+    Universe
+        Tickers ``S0001`` .. (largest first), GICS sectors, caps, betas, idiosyncratic vols and ADVs.
+
+    Raises
+    ------
+    ScenarioError
+        One line when ``n``, ``seed`` or ``total_cap_usd`` is out of range.
+    """
+    n = check(n, _N, "universe.n", error=ScenarioError)
+    seed = check(seed, _SEED, "universe.seed", error=ScenarioError)
+    total_cap_usd = check(total_cap_usd, _CAP, "universe.total_cap_usd", error=ScenarioError)
+    return Universe(**synthetic_columns(n, seed, total_cap_usd))

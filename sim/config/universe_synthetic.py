@@ -42,12 +42,15 @@ exponentials are :mod:`sim.core.detmath`'s, so a seed gives the same universe on
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from sim.config.fields import Field, ScenarioError, check
-from sim.config.universe import GICS_SECTORS, MAX_STOCKS, Universe
 from sim.core import detmath
+
+GICS_SECTORS = ("Information Technology", "Financials", "Communication Services", "Consumer Discretionary",
+                "Health Care", "Industrials", "Consumer Staples", "Energy", "Utilities", "Real Estate", "Materials")
+"""The 11 GICS sectors (MSCI and S&P's Global Industry Classification Standard), largest S&P 500 weight first."""
 
 ZIPF_EXPONENT = 0.943
 """Cap of rank k proportional to k^-0.943: the top 10 of 500 hold 38.5% (fitted; sources above)."""
@@ -68,11 +71,6 @@ TURNOVER_DISPERSION = 0.3
 BETA_DISPERSION = 0.25
 STREAMS = ("sector", "idio_vol", "turnover", "beta")
 """The streams spawned from ``SeedSequence(seed)``, in this order."""
-
-_N = Field(int, lo=1, hi=MAX_STOCKS)
-_SEED = Field(int, lo=0, hi=2**63 - 1)
-_CAP = Field(float, lo=0.0, lo_open=True, unit="USD")
-
 
 def zipf_caps(n: int, total_usd: float, exponent: float = ZIPF_EXPONENT) -> np.ndarray:
     """Market values of ranks 1..n under the Zipf rule k^-exponent, summing to ``total_usd`` (largest first)."""
@@ -115,32 +113,16 @@ def _size_rule(caps: np.ndarray, level: float, slope: float, dispersion: float, 
                      for c, x in zip(caps, u, strict=True)])
 
 
-def synthetic_universe(n: int = 500, seed: int = 20260515, total_cap_usd: float = 6.5e13) -> Universe:
-    """The synthetic default universe: ``n`` stocks calibrated to public facts (module docstring).
-
-    Parameters
-    ----------
-    n : int
-        Number of stocks, 1 to 5,000 (default 500, the S&P 500's size).
-    seed : int
-        Root of ``numpy.random.SeedSequence``; the same seed gives the same universe, bit for bit.
-    total_cap_usd : float
-        Total market value, USD (> 0; default the calibrated market's $65 trillion).
+def synthetic_columns(n: int, seed: int, total_cap_usd: float) -> dict[str, Any]:
+    """The columns of the synthetic universe (arguments already checked by
+    :func:`sim.config.universe.synthetic_universe`, which builds the :class:`~sim.config.universe.Universe`).
 
     Returns
     -------
-    Universe
-        Tickers ``S0001`` .. (largest first), GICS sectors, caps, betas (cap-weighted mean 1),
-        idiosyncratic vols and daily dollar volumes.
-
-    Raises
-    ------
-    ScenarioError
-        One line when ``n``, ``seed`` or ``total_cap_usd`` is out of range.
+    dict
+        ``ticker`` (``S0001`` .. , largest first), ``sector`` (GICS names), ``market_value_usd``,
+        ``beta`` (cap-weighted mean 1), ``idio_vol`` (annual) and ``adv_usd``.
     """
-    n = check(n, _N, "universe.n", error=ScenarioError)
-    seed = check(seed, _SEED, "universe.seed", error=ScenarioError)
-    total_cap_usd = check(total_cap_usd, _CAP, "universe.total_cap_usd", error=ScenarioError)
     gens = [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(len(STREAMS))]
     u_sector, u_vol, u_turnover, u_beta = (g.random(n) for g in gens)
     caps = zipf_caps(n, total_cap_usd)
@@ -149,5 +131,5 @@ def synthetic_universe(n: int = 500, seed: int = 20260515, total_cap_usd: float 
     turnover = _size_rule(caps, TURNOVER_AT_REFERENCE, TURNOVER_SIZE_SLOPE, TURNOVER_DISPERSION, u_turnover)
     beta = np.array([SECTOR_BETAS[s] + BETA_DISPERSION * (2.0 * x - 1.0) for s, x in zip(sectors, u_beta, strict=True)])
     beta = beta / (math.fsum(caps * beta) / math.fsum(caps))
-    return Universe(ticker=tuple(f"S{k:04d}" for k in range(1, n + 1)), sector=tuple(sectors),
-                    market_value_usd=caps, beta=beta, idio_vol=idio_vol, adv_usd=turnover * caps)
+    return {"ticker": tuple(f"S{k:04d}" for k in range(1, n + 1)), "sector": tuple(sectors),
+            "market_value_usd": caps, "beta": beta, "idio_vol": idio_vol, "adv_usd": turnover * caps}
