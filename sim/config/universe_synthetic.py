@@ -11,7 +11,7 @@ Every number below cites its source or says "assumption". The stocks are synthet
   giants", 5 Feb 2026: "almost 40% by mid-2025"; Goldman Sachs Global Investment Research via
   skn-finance.com: 37% in mid-2025; LSEG via IBKR, 18 Nov 2025: "over 40%"). The same rule
   gives the 50 largest 61.9% (the next 40 names 23.4%; quoted as about 22.8% for 2025 by
-  Tema ETFs/Bloomberg) and the largest name 12.5% (a known miss: the largest S&P 500 weight was
+  Tema ETFs/Bloomberg) and the largest name 12.4% (a known miss: the largest S&P 500 weight was
   about 7-8% in 2025; one exponent cannot fit both ends). With N = 5,000 the same exponent
   spreads the value wider (the top 10 then hold 26.8%).
 * **Sectors**: GICS sector weights of the S&P 500 on 28 Nov 2025 (Schwab Center for Financial
