@@ -183,6 +183,10 @@ class Universe:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        return (f"Universe(n={self.n}, sectors={len(self.sectors)}, "
+                f"market_value_usd={math.fsum(self.market_value_usd):.4g})")
+
     @property
     def n(self) -> int:
         """Number of stocks."""

@@ -49,6 +49,7 @@ def test_summaries_known_answers():
     assert hhi(u) == pytest.approx(0.16 + 0.09 + 0.04 + 0.01, rel=1e-15)
     assert sector_weights(u) == pytest.approx({"x": 0.6, "y": 0.3, "z": 0.1}, rel=1e-15)
     assert u.sectors == ("x", "y", "z") and u.sector_index.tolist() == [0, 1, 0, 2] and u.n == 4
+    assert repr(u) == "Universe(n=4, sectors=3, market_value_usd=10)"
 
 
 def test_columns_are_read_only_and_equality_is_by_value():
