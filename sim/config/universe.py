@@ -334,10 +334,11 @@ _CAP = Field(float, lo=0.0, lo_open=True, unit="USD")
 def synthetic_universe(n: int = 500, seed: int = 20260515, total_cap_usd: float = 6.5e13) -> Universe:
     """The synthetic default universe: ``n`` stocks calibrated to public facts.
 
-    The rules and their sources are in :mod:`sim.config.universe_synthetic`: Zipf market values
-    (exponent 0.943: the top 10 of 500 hold 38.5%, the top 50 61.9%), the S&P 500's GICS sector
-    weights of Nov 2025, idiosyncratic vols and daily turnover falling with size, sector betas
-    scaled to a cap-weighted beta of 1.
+    The rules and their sources are in :mod:`sim.config.universe_synthetic`: a two-regime
+    rank-size rule for market values (of 500 names the largest holds 7.5%, the top 10 38.5%, the
+    top 50 61.9%), the S&P 500's names per GICS sector and sector weights of Nov 2025,
+    idiosyncratic vols and daily turnover falling with size, sector betas scaled to a
+    cap-weighted beta of 1.
 
     Parameters
     ----------

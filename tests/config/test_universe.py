@@ -20,7 +20,14 @@ from sim.config.universe import (
     synthetic_universe,
     top_share,
 )
-from sim.config.universe_synthetic import SECTOR_WEIGHTS, ZIPF_EXPONENT
+from sim.config.universe_synthetic import (
+    GIANT_EXPONENT,
+    SECTOR_COUNTS,
+    SECTOR_WEIGHTS,
+    TAIL_EXPONENT,
+    TAIL_LEVEL,
+    sector_counts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,20 +104,39 @@ def test_stock_count_limits():
 def test_synthetic_default_reproduces_its_stated_facts(default):
     assert default.n == 500 and default.ticker[0] == "S0001" and default.ticker[-1] == "S0500"
     assert math.fsum(default.market_value_usd) == pytest.approx(6.5e13, rel=1e-12)
-    assert top_share(default, 10) == pytest.approx(0.385, abs=0.002)   # stated: 38.5% (2025: 37-40%)
-    assert top_share(default, 50) == pytest.approx(0.619, abs=0.002)   # stated: 61.9%
-    assert top_share(default, 1) == pytest.approx(0.125, abs=0.002)    # stated miss: 12.5%
-    # Zipf: market values fall by the exponent from rank to rank
+    assert top_share(default, 1) == pytest.approx(0.075, abs=0.0002)    # stated: 7.5% (2025: about 7-8%)
+    assert top_share(default, 10) == pytest.approx(0.385, abs=0.0002)   # stated: 38.5% (2025: 37-40%)
+    assert top_share(default, 50) == pytest.approx(0.619, abs=0.0002)   # stated: 61.9%
+    # the rank-size rule: k^-GIANT_EXPONENT up to rank 10, TAIL_LEVEL x k^-TAIL_EXPONENT beyond
     caps = default.market_value_usd
-    assert np.log(caps[0] / caps[[9, 99, 499]]) / np.log([10, 100, 500]) == pytest.approx(ZIPF_EXPONENT, rel=1e-12)
-    k = np.arange(1, 501.0) ** -ZIPF_EXPONENT
-    assert hhi(default) == pytest.approx(np.sum((k / k.sum()) ** 2), rel=1e-12)
+    assert np.log(caps[0] / caps[[4, 9]]) / np.log([5, 10]) == pytest.approx(GIANT_EXPONENT, rel=1e-12)
+    assert np.log(caps[10] / caps[[99, 499]]) / np.log([100 / 11, 500 / 11]) == pytest.approx(TAIL_EXPONENT, rel=1e-12)
+    assert caps[10] / caps[9] == pytest.approx(TAIL_LEVEL * 11**-TAIL_EXPONENT / 10**-GIANT_EXPONENT, rel=1e-12)
+    k = np.arange(1, 501.0)
+    raw = np.where(k <= 10, k**-GIANT_EXPONENT, TAIL_LEVEL * k**-TAIL_EXPONENT)
+    assert hhi(default) == pytest.approx(np.sum((raw / raw.sum()) ** 2), rel=1e-12)
+
+
+def test_synthetic_sectors_meet_their_counts_and_weights(default):
     total = sum(SECTOR_WEIGHTS.values())
     weights = sector_weights(default)
     assert set(weights) == set(SECTOR_WEIGHTS)
-    for sector, w in weights.items():   # stated: within 0.3 percentage points of the Nov 2025 weights
-        assert w == pytest.approx(SECTOR_WEIGHTS[sector] / total, abs=0.003), sector
-    assert max(weights, key=weights.get) == "Information Technology"
+    for sector, w in weights.items():   # stated: within 0.001 percentage points of the Nov 2025 weights
+        assert w == pytest.approx(SECTOR_WEIGHTS[sector] / total, abs=1e-5), sector
+        assert default.sector.count(sector) == SECTOR_COUNTS[sector], sector   # stated: every count exact
+    assert sum(SECTOR_COUNTS.values()) == 500 and max(weights, key=weights.get) == "Information Technology"
+    assert max(SECTOR_COUNTS, key=SECTOR_COUNTS.get) == "Industrials"
+    # the sectors whose value sits in few names take the giants: IT holds most of the top 10
+    assert default.sector[:10].count("Information Technology") >= 5
+
+
+def test_sector_counts_by_largest_remainders():
+    counts = {"a": 5, "b": 3, "c": 2}     # of 10: scaled to 5 -> quotas 2.5, 1.5, 1.0
+    assert sector_counts(5, counts) == {"a": 3, "b": 1, "c": 1}   # tie 0.5 = 0.5: the first key wins
+    assert sector_counts(10, counts) == counts and sector_counts(20, counts) == {"a": 10, "b": 6, "c": 4}
+    assert sector_counts(1, counts) == {"a": 1, "b": 0, "c": 0}
+    scaled = sector_counts(5000, SECTOR_COUNTS)
+    assert scaled == {s: 10 * c for s, c in SECTOR_COUNTS.items()}
 
 
 def test_synthetic_betas_vols_and_volumes(default):
@@ -129,15 +155,25 @@ def test_synthetic_is_identical_for_a_seed_and_differs_for_another(default):
     assert again == default and again.sector == default.sector and np.array_equal(again.beta, default.beta)
     other = synthetic_universe(seed=1)
     assert other != default and not np.array_equal(other.idio_vol, default.idio_vol)
-    assert np.array_equal(other.market_value_usd, default.market_value_usd)   # the caps are the Zipf rule
+    assert other.sector != default.sector   # the seed deals the names to sectors differently
+    assert np.array_equal(other.market_value_usd, default.market_value_usd)   # the caps are the rank-size rule
+    assert {s: other.sector.count(s) for s in SECTOR_COUNTS} == SECTOR_COUNTS   # and the counts are fixed
 
 
 def test_synthetic_5000_stocks():
     u = synthetic_universe(n=MAX_STOCKS, total_cap_usd=5e13)
     assert u.n == 5000 and len(set(u.ticker)) == 5000
     assert math.fsum(u.market_value_usd) == pytest.approx(5e13, rel=1e-12)
-    assert top_share(u, 10) == pytest.approx(0.268, abs=0.002)
-    assert synthetic_universe(n=1).market_value_usd.tolist() == [6.5e13]
+    assert [top_share(u, k) for k in (1, 10, 50)] == pytest.approx([0.0523, 0.2683, 0.4314], abs=0.0002)
+    total = sum(SECTOR_WEIGHTS.values())
+    for sector, w in sector_weights(u).items():
+        assert w == pytest.approx(SECTOR_WEIGHTS[sector] / total, abs=1e-5), sector
+        assert u.sector.count(sector) == 10 * SECTOR_COUNTS[sector], sector
+    one = synthetic_universe(n=1)
+    assert one.market_value_usd.tolist() == [6.5e13] and one.sector == ("Industrials",)   # the largest count
+    few = synthetic_universe(n=7)   # fewer names than sectors: the 7 largest counts, one name each
+    assert sorted(few.sector) == sorted(("Industrials", "Financials", "Information Technology", "Health Care",
+                                         "Consumer Discretionary", "Consumer Staples", "Utilities"))
 
 
 @pytest.mark.parametrize(("kw", "field"), [({"n": 0}, "universe.n"), ({"n": 5001}, "universe.n"),
