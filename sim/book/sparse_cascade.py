@@ -105,7 +105,18 @@ def _vector(field: str, arr, low: float, strict: bool, m: int | None = None) -> 
 
 
 def linear_impact(coef) -> CascadeImpact:
-    """Linear impact: log P_j moves by coef_j x net $ flow (coef >= 0 per $, (M,)); dP/P = -coef x $ sold."""
+    """Linear impact per name: log P_j moves by coef_j x its net $ flow, so dP/P = -coef_j x $ sold.
+
+    Parameters
+    ----------
+    coef : array of float, (M,)
+        Log-price move per $ of net buying in each name (>= 0; 0 = the name does not move).
+
+    Returns
+    -------
+    CascadeImpact
+        The spec for :func:`cascade_sparse`.
+    """
     c = _vector("coef", coef, 0.0, False)
     ones = np.ones(c.shape[0])
     return CascadeImpact(LINEAR, c, 0.0, ones, ones, ones)

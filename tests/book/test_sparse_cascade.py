@@ -112,6 +112,17 @@ def test_identical_accounts_reach_the_closed_form(k):
         assert passes >= 4
 
 
+def test_square_root_impact_moves_by_sigma_times_root_of_the_flow():
+    """One selling round of N identical accounts (Q = N (s p1 - E / (t m)) dollars, as above) under the
+    square-root law: P = p1 exp(-Y sigma f sqrt(Q / ADV)) (Toth et al. 2011; f the depth thinning)."""
+    n, s, c, p1, m, t = 10, 1.0, -65.0, 90.0, 0.3, 1.2
+    y, sigma, adv, f = 0.7, 0.02, 5e3, 1.5
+    out = cascade_sparse(identical_book(n, s, c), [p1], house_rules(1, m, t), sqrt_impact([sigma], [adv], y, [f]), 1)
+    q = n * (s * p1 - (c + s * p1) / (t * m))
+    assert out.sold_usd[0] == pytest.approx(q, rel=1e-12) and out.rounds == 1 and not out.converged
+    assert out.prices[0] == pytest.approx(p1 * math.exp(-y * sigma * f * math.sqrt(q / adv)), rel=1e-12)
+
+
 def round_by_round(book, prices, rules, impact, rounds):
     """The cascade stopped after 1, 2, ... rounds: the states a round starts from and ends with."""
     return [cascade_sparse(book, prices, rules, impact, r) for r in range(1, rounds + 1)]
