@@ -150,6 +150,9 @@ def test_sales_create_no_money(seed):
                                                                   rel=1e-12, abs=1e-9)
         before_shares, before_cash, at = state.shares, state.cash, state.prices
     np.testing.assert_array_equal(full.prices, states[-1].prices)
+    after = full.book()
+    np.testing.assert_array_equal(after.cash, full.cash)
+    assert after.n == book.n and np.all(after.names == book.names)
     sold = np.bincount(book.names, book.shares - full.shares, m)
     np.testing.assert_allclose(full.sold_shares, sold, rtol=1e-12, atol=1e-9)
     assert full.sold_usd.sum() == pytest.approx(full.stats[CASCADE_STAT_SOLD_USD], rel=1e-12)
