@@ -151,6 +151,7 @@ class ShockTable:
     ``targeting_realised``: the same by :func:`realised_loss`. ``threshold_sold`` and ``targeting_sold``: (S,) share of
     accounts that sold. ``trigger``: the smallest shock that calls an account, (lambda^-1 - m) / (1 - m).
     ``cap`` and ``restored``: the threshold rule's leverages lambda_max = 1 / m and lambda_b = 1 / (t m).
+    ``rounds``: the most rounds any cascade ran (< :data:`MAX_ROUNDS`: every one converged).
     """
 
     shocks: np.ndarray
@@ -163,6 +164,7 @@ class ShockTable:
     trigger: float
     cap: float
     restored: float
+    rounds: int
 
 
 def threshold_vs_targeting(shock_sizes, n_accounts: int = 200, n_assets: int = 20, diversification: int = 5,
@@ -193,7 +195,7 @@ def threshold_vs_targeting(shock_sizes, n_accounts: int = 200, n_assets: int = 2
     book = synthetic_portfolios(n_accounts, n_assets, diversification, leverage, seed)
     rules, impact = threshold_rules(n_assets, house, target), depth_impact(book, alpha)
     targets = initial_leverage(book, np.ones(n_assets))
-    columns = np.zeros((6, shocks.shape[0]))
+    columns, rounds = np.zeros((6, shocks.shape[0])), 0
     for s, shock in enumerate(shocks):
         shocked = np.full(n_assets, 1.0 - shock)
         for c, out in enumerate((cascade_sparse(book, shocked, rules, impact, MAX_ROUNDS),
@@ -201,8 +203,9 @@ def threshold_vs_targeting(shock_sizes, n_accounts: int = 200, n_assets: int = 2
             columns[c, s] = fire_sale_loss(book, shocked, out)
             columns[2 + c, s] = realised_loss(book, shocked, out)
             columns[4 + c, s] = sellers(book, out).mean()
+            rounds = max(rounds, out.rounds)
     return ShockTable(shocks, *columns,
-                      (1.0 / leverage - house) / (1.0 - house), 1.0 / house, 1.0 / (target * house))
+                      (1.0 / leverage - house) / (1.0 - house), 1.0 / house, 1.0 / (target * house), rounds)
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ class ContagionTable:
     own). ``diversification``: (D,) assets per account. ``probability``: (D, L) share of trials in
     which more than ``share`` of the accounts sold. ``sold``: (D, L) mean share of accounts that
     sold. ``critical``: (D,) :func:`critical_leverage` of each row (inf: never reached).
+    ``rounds``: the most rounds any cascade ran (< :data:`MAX_ROUNDS`: every one converged).
     """
 
     leverages: np.ndarray
@@ -221,6 +225,7 @@ class ContagionTable:
     sold: np.ndarray
     critical: np.ndarray
     share: float
+    rounds: int
 
 
 def critical_leverage(leverages, probability, level: float = 0.5) -> float:
@@ -278,6 +283,7 @@ def contagion_vs_leverage(leverages, diversification, trials: int, n_accounts: i
         raise InputError(f"shock: must be in (0, 1), got {shock}", field="shock", allowed="(0, 1)")
     rules = threshold_rules(n_assets, house, 1.0 / house)
     probability, sold = np.zeros((divs.shape[0], lev.shape[0])), np.zeros((divs.shape[0], lev.shape[0]))
+    rounds = 0
     for stream in np.random.SeedSequence(seed).spawn(trials):
         shocked = np.ones(n_assets)
         shocked[int(np.random.default_rng(stream).integers(n_assets))] = 1.0 - shock
@@ -289,5 +295,6 @@ def contagion_vs_leverage(leverages, diversification, trials: int, n_accounts: i
                 frac = sellers(book, out).mean()
                 probability[d, k] += (frac > share) / trials
                 sold[d, k] += frac / trials
+                rounds = max(rounds, out.rounds)
     critical = np.array([critical_leverage(lev, row) for row in probability])
-    return ContagionTable(lev, divs, probability, sold, critical, share)
+    return ContagionTable(lev, divs, probability, sold, critical, share, rounds)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.fire_sales import (
+    MAX_ROUNDS,
     account_leverage,
     contagion_vs_leverage,
     critical_leverage,
@@ -46,6 +47,7 @@ def test_account_leverage_maps_the_papers_leverage():
 def test_threshold_rule_loses_nothing_below_its_trigger_then_jumps():
     table = threshold_vs_targeting(SHOCKS)  # leverage 3, called at 4, restored to 2.5
     assert table.trigger == pytest.approx(1.0 / 9.0)  # (1/3 - 1/4) / (1 - 1/4)
+    assert 1 < table.rounds < MAX_ROUNDS  # every cascade converged
     below = SHOCKS < table.trigger
     assert np.all(table.threshold_loss[below] == 0.0) and np.all(table.threshold_sold[below] == 0.0)
     assert np.all(table.threshold_loss[~below] > 3.0) and np.all(table.threshold_sold[~below] == 1.0)
@@ -82,6 +84,7 @@ def test_contagion_needs_a_critical_leverage_that_moves_with_diversification():
     assert np.all(prob[:, :2] == 0.0)  # low leverage: never system-wide
     assert np.all(prob[0] == 0.0)  # one asset each: only the shocked asset's holders sell
     assert prob[1, 3] >= 0.7 and prob[2, 4] >= 0.9  # high leverage: mostly system-wide
+    assert 1 < table.rounds < MAX_ROUNDS
     crit = table.critical
     assert crit[0] == np.inf and 4.0 < crit[1] < 12.0
     # diversified accounts are hit by 1/10 of the 50% fall: none is called below lambda_C = 20
