@@ -330,7 +330,7 @@ def _cascade_kernel(offsets, names, shares, cash, broker, base, rules, name_long
         pass_stats[:] = 0.0
         _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
                      round_shares, round_sold, round_bought, called, fraction, account_sold, account_bought,
-                     unrecorded, unrecorded, unrecorded, pass_stats)
+                     unrecorded, unrecorded, unrecorded, pass_stats, unrecorded, 1.0)
         add_round(pass_stats, per_round, r, stats)
         n_called = int(pass_stats[SPARSE_STAT_CALLS])
         if n_called == 0:

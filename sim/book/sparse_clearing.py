@@ -11,9 +11,19 @@ equity and every position's share of gross unchanged, so the requirement, concen
 included, scales by 1 - f and f = 1 - equity / (target x requirement) restores the target
 exactly). Prices do not move inside the pass: that is the caller's round loop.
 
-The common case reads each position once: while marking, the kernel also sums the requirement
-before any add-on (:func:`base_rates`), and an account whose equity covers that plus ``add_on`` x
-gross cannot be short; only the others walk their positions again for the exact requirement.
+The common case reads each position once: the kernel marks an account (equity, gross value) and
+tests it against bounds on its requirement, cheapest first. A position's rate is its name's base
+rate for its sign (:func:`base_rates`), plus ``add_on`` when concentrated (a long's capped at 1),
+so the requirement is at most the broker's highest base rate + ``add_on`` (:func:`top_rates`)
+times gross, and at most the positions' base requirements + ``add_on`` x gross
+(:func:`base_bound`). An account whose equity covers a bound cannot be short and skips the exact
+requirement (unless every account's requirement is recorded). Each bound is multiplied by
+:func:`rounding_slack` so that it holds for the sums as computed: the products |v| x rate are the
+same in bound and requirement, a rate rounded from base + add_on is at most the top rate rounded
+the same way (rounding is monotone), and k sequential additions of non-negative terms err by at
+most (k - 1)u relative (u = 2^-53), so the computed requirement is at most (1 + (2k + 2)u) x the
+computed bound (for k u < 0.01), below ``rounding_slack(k)`` = 1 + 4u(k + 2) x it. Passing a
+bound means ``equity >= requirement``: not :func:`~sim.core.margin.in_deficit`, whatever its slack.
 
 Sums run sequentially in account order, position by position, in the kernel and in the
 plain-Python reference (:mod:`sim.book.sparse_reference`) alike, with the same formulas: the two
@@ -121,7 +131,7 @@ def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRule
     _pass_kernel(book.offsets, book.names, book.shares, book.cash, book.broker, p, rules.broker, rules.name_long,
                  rules.name_short, rules.marginable, out.sold_shares, out.sold_usd, out.bought_usd, out.called,
                  out.fraction, out.account_sold_usd, out.account_bought_usd, out.equity, out.requirement, out.gross,
-                 out.stats)
+                 out.stats, np.empty(0), 1.0)
     return trim(out)
 
 
@@ -142,6 +152,64 @@ def base_rates(rules, name_long, name_short, marginable):
                                          rules[b, SPARSE_RULE_HOUSE_LONG], rules[b, SPARSE_RULE_HOUSE_SHORT], 1.0,
                                          0.0)
     return longs, shorts
+
+
+ROUNDING = 4.0 * 2.0**-53
+"""Four units of rounding (u = 2^-53): :func:`rounding_slack` allows ``ROUNDING`` per position."""
+
+REACH_ALLOWANCE = 1e-7
+"""Relative allowance for rounding in :func:`reach_after` (as :func:`sim.core.margin.within_reach`'s)."""
+
+
+@jitable
+def top_rates(base_long, base_short, rules):
+    """Each broker's highest rate on any position: the highest base rate of any name and sign + add_on, (B,)."""
+    top = np.empty(rules.shape[0])
+    for b in range(rules.shape[0]):
+        highest = 0.0
+        for j in range(base_long.shape[1]):
+            highest = max(highest, base_long[b, j], base_short[b, j])
+        top[b] = highest + rules[b, SPARSE_RULE_ADD_ON]
+    return top
+
+
+@jitable(inline="always")
+def rounding_slack(k):
+    """1 + 4u(k + 2): a bound on the requirement of ``k`` positions x this holds for the computed sums."""
+    return 1.0 + ROUNDING * (k + 2)
+
+
+@jitable(inline="always")
+def base_bound(lo, hi, names, shares, prices, rate_long, rate_short, add_on, gross):
+    """Positions ``lo:hi``' requirements before any concentration add-on, + ``add_on`` x ``gross``, $.
+
+    ``rate_long``, ``rate_short``: one broker's rows of :func:`base_rates`. max(v x long rate,
+    -v x short rate) is |v| x the rate of v's sign, bit for bit (rates >= 0: the other term is <= 0,
+    and negation is exact), without a branch on the sign.
+    """
+    base = 0.0
+    for q in range(lo, hi):
+        j = names[q]
+        v = shares[q] * prices[j]
+        base += max(v * rate_long[j], -v * rate_short[j])
+    return base + add_on * gross
+
+
+@jitable(inline="always")
+def reach_after(drift, equity, cash, gross, bound, k):
+    """The drift below which an account of ``k`` positions, clear of ``bound`` now, stays clear.
+
+    ``bound`` (>= the account's requirement at any prices, scaled by how far prices moved: see
+    :mod:`sim.book.sparse_cascade`) and ``equity``, ``cash``, ``gross`` ($) at the prices of
+    ``drift``. Returns ``drift`` x (1 + m), m = (equity - bound - allowance) / (gross + bound)
+    capped at 1, or 0 (look again next time) when equity does not clear the bound by the allowance.
+    """
+    margin_left = equity - bound - (REACH_ALLOWANCE + 1e-14 * k) * (abs(cash) + gross + bound)
+    if margin_left < 0.0:
+        return 0.0
+    exposure = gross + bound
+    move = min(1.0, margin_left / exposure) if exposure > 0.0 else 1.0
+    return drift * (1.0 + move)
 
 
 @jitable
@@ -167,36 +235,65 @@ def sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bough
     return sold, bought
 
 
-# One loop over accounts with two short loops over its positions (mark, requirement), then the sale
-# (sell_pro_rata) for the accounts called. The first loop also sums each position's
-# base requirement (no add-on): the add-on adds at most add_on x gross, so an account whose equity
-# covers base + add_on x gross cannot be short and skips the exact requirement (unless every account's
-# requirement is recorded). The skip changes no result: the reference, which never skips, agrees.
+@jitable(inline="always")
+def note_call(k, i, f, sold, bought, equity, required, called, fraction, account_sold, account_bought, stats):
+    """Record account ``i``, the ``k``-th called, sold down by ``f`` (``sold``, ``bought`` $), in the pass's outputs."""
+    called[k] = i
+    fraction[k] = f
+    account_sold[k] = sold
+    account_bought[k] = bought
+    stats[SPARSE_STAT_CALLS] += 1.0
+    stats[SPARSE_STAT_SOLD_USD] += sold
+    stats[SPARSE_STAT_BOUGHT_USD] += bought
+    stats[SPARSE_STAT_SHORTFALL] += required - equity
+    if equity <= 0.0:
+        stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
+        stats[SPARSE_STAT_LOSSES] -= equity
+
+
+# One loop over accounts: each is marked in one short loop over its positions (value, gross), then
+# tested against the bounds of the module docstring, cheapest first; only an account that fails both
+# walks its positions again (in cache by then) for the exact requirement, and only a called one is
+# sold (sell_pro_rata). With ``reach`` given ((N,), the cascade), an account whose reach is above
+# ``drift`` is not looked at, and each account looked at gets its new reach (reach_after; 0 when
+# called). The skips change no result: the reference, which never skips, agrees.
 @kernel(house, margin, sparse)
 def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
                  sold_shares, sold_usd, bought_usd, called, fraction, account_sold, account_bought,
-                 equity_out, requirement_out, gross_out, stats):  # pragma: no cover - jitted
+                 equity_out, requirement_out, gross_out, stats, reach, drift):  # pragma: no cover - jitted
     record = equity_out.shape[0] > 0
+    track = reach.shape[0] > 0
     base_long, base_short = base_rates(rules, name_long, name_short, marginable)
+    top = top_rates(base_long, base_short, rules)
+    # unsigned views of the (checked, non-negative) indices: numba then skips its test for negative
+    # indices (wrap-around) in the marking loop, some 30% of its time
+    uoffsets = offsets.view(np.uint64)
+    unames = names.view(np.uint32)
+    ubroker = broker.view(np.uint32)
     n_called = 0
     for i in range(cash.shape[0]):
-        lo = offsets[i]
-        hi = offsets[i + 1]
-        b = broker[i]
+        if track and drift < reach[i]:
+            continue
         value = 0.0
         gross = 0.0
-        base = 0.0
-        for q in range(lo, hi):
-            j = names[q]
-            v = shares[q] * prices[j]
+        for q in range(uoffsets[i], uoffsets[i + 1]):
+            v = shares[q] * prices[unames[q]]
             value += v
-            size = abs(v)
-            gross += size
-            base += size * (base_long[b, j] if v >= 0.0 else base_short[b, j])
+            gross += abs(v)
         equity = cash[i] + value
+        lo = offsets[i]
+        hi = offsets[i + 1]
+        b = ubroker[i]
         add_on = rules[b, SPARSE_RULE_ADD_ON]
-        if not record and equity >= base + add_on * gross:
-            continue
+        slack = rounding_slack(hi - lo)
+        bound = top[b] * gross * slack
+        if not record:
+            if equity < bound:
+                bound = base_bound(lo, hi, names, shares, prices, base_long[b], base_short[b], add_on, gross) * slack
+            if equity >= bound:
+                if track:
+                    reach[i] = reach_after(drift, equity, cash[i], gross, bound, hi - lo)
+                continue
         house_long = rules[b, SPARSE_RULE_HOUSE_LONG]
         house_short = rules[b, SPARSE_RULE_HOUSE_SHORT]
         share = rules[b, SPARSE_RULE_CONCENTRATION_SHARE]
@@ -210,18 +307,13 @@ def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long,
             requirement_out[i] = required
             gross_out[i] = gross
         if not in_deficit(equity, required):
+            if track:
+                reach[i] = reach_after(drift, equity, cash[i], gross, bound, hi - lo)
             continue
         f = liquidation_fraction(equity, rules[b, SPARSE_RULE_TARGET] * required)
         sold, bought = sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd)
-        called[n_called] = i
-        fraction[n_called] = f
-        account_sold[n_called] = sold
-        account_bought[n_called] = bought
+        if track:
+            reach[i] = 0.0
+        note_call(n_called, i, f, sold, bought, equity, required, called, fraction, account_sold, account_bought,
+                  stats)
         n_called += 1
-        stats[SPARSE_STAT_CALLS] += 1.0
-        stats[SPARSE_STAT_SOLD_USD] += sold
-        stats[SPARSE_STAT_BOUGHT_USD] += bought
-        stats[SPARSE_STAT_SHORTFALL] += required - equity
-        if equity <= 0.0:
-            stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
-            stats[SPARSE_STAT_LOSSES] -= equity
