@@ -69,7 +69,13 @@ def test_grouped_book_in_a_known_case():
 def test_top_rate_is_the_highest_base_rate_plus_the_add_on(marginable, expected):
     rules = SparseRules(np.array([[0.3, 0.35, 0.25, 0.1, 1.1], [0.25, 0.3, 0.25, 0.0, 1.0]]), np.array([0.0, 0.5]),
                         np.array([0.4, 0.0]), np.array([True, marginable]))
-    top = top_rates(*base_rates(rules.broker, rules.name_long, rules.name_short, rules.marginable), rules.broker)
+    top, varied = top_rates(*base_rates(rules.broker, rules.name_long, rules.name_short, rules.marginable),
+                            rules.broker)
+    assert varied.tolist() == [True, True]
+    uniform = SparseRules(np.array([[0.3, 0.3, 0.25, 0.1, 1.1]]), np.zeros(3), np.zeros(3), np.ones(3, dtype=bool))
+    top_u, varied_u = top_rates(*base_rates(uniform.broker, uniform.name_long, uniform.name_short,
+                                            uniform.marginable), uniform.broker)
+    assert top_u[0] == pytest.approx(0.4, rel=1e-15) and not varied_u[0]
     assert top[0] == pytest.approx(expected, rel=1e-15)
     assert top[1] == (1.0 if not marginable else 0.5)  # no add-on: the highest base rate itself
     rng = np.random.default_rng(5)
