@@ -125,7 +125,8 @@ def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRule
         reach is above ``drift`` is skipped (it cannot be short: see there), and every account
         looked at gets its reach, updated in place (0 for one called). All zeros: look at all.
     drift : float
-        The price drift of this pass (>= 1; see :mod:`sim.book.sparse_cascade`).
+        The product, over the passes since the first that filled ``reach``, of 1 + the largest
+        relative move of any price between one pass and the next (1 at the first; >= 1).
 
     Returns
     -------
@@ -139,6 +140,8 @@ def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRule
                              and reach.flags.c_contiguous):
         raise InputError(f"reach: must be a C-contiguous float64 array of shape ({book.n},), without per_account",
                          field="reach", allowed=f"float64 ({book.n},)")
+    if not (np.isfinite(drift) and drift >= 1.0):
+        raise InputError(f"drift: must be finite and >= 1, got {drift}", field="drift", allowed="finite >= 1")
     out = empty_result(book.n, book.n_names, per_account)
     _pass_kernel(book.offsets, book.names, book.shares, book.cash, book.broker, p, rules.broker, rules.name_long,
                  rules.name_short, rules.marginable, out.sold_shares, out.sold_usd, out.bought_usd, out.called,

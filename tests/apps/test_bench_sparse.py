@@ -22,7 +22,7 @@ def test_small_sparse_pass_is_well_formed():
                                                           / p["min_ns_per_position"])
     assert p["kernel"]["min_s"] <= p["kernel"]["median_s"]
     lines = bench_report._sparse_lines([p])
-    assert lines[0].startswith("| sparse book: accounts") and "| 3,000 |" in lines[2]
+    assert lines[0].startswith("| sparse book: accounts (grouped by position count) |") and "| 3,000 |" in lines[2]
 
 
 def test_benchmark_book_is_levered_one_to_two_times():

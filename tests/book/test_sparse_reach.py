@@ -60,3 +60,5 @@ def test_bad_reach_raises():
     for bad, per_account in ((np.zeros(2), False), (np.zeros(1, dtype=np.float32), False), (np.zeros(1), True)):
         with pytest.raises(InputError, match=r"^reach: must be"):
             sparse_clearing.clearing_pass_sparse(book, np.ones(1), rules, per_account, reach=bad)
+    with pytest.raises(InputError, match=r"^drift: must be finite and >= 1"):
+        sparse_clearing.clearing_pass_sparse(book, np.ones(1), rules, reach=np.zeros(1), drift=0.5)
