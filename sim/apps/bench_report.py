@@ -127,7 +127,8 @@ def _sparse_lines(passes: list[dict]) -> list[str]:
     """Issue 15's sparse book: one pass, per position, against the read-only floor of the same run."""
     if not passes:
         return []
-    lines = ["| sparse book: accounts | positions | ns/position (min / median) | bytes read/position "
+    layout = f" ({passes[0]['layout']})" if "layout" in passes[0] else ""
+    lines = [f"| sparse book: accounts{layout} | positions | ns/position (min / median) | bytes read/position "
              "| floor / kernel (read-only) |", "|---|---|---|---|---|"]
     for p in passes:
         lines.append(f"| {p['accounts']:,} | {p['positions']:,} | {p['min_ns_per_position']:.2f} / "

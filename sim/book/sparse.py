@@ -16,6 +16,13 @@ Bytes: 12 per position (4 for the name, 8 for the shares) and 20 per account (8 
 issue's 16 bytes per position plus per-account state. A clearing pass reads all of it once, plus
 the per-name rules and prices (M entries each, in cache for M up to some 10^4).
 
+Recommended order: accounts grouped by position count (:meth:`SparseBook.grouped`), fewest
+first, as sliced-ELL stores a sparse matrix's rows in slices of equal length. Any order is
+valid and gives the same results per account (per-name sums add the same terms in another
+order, so they agree to rounding); grouped, the pass's loop over an account's positions runs
+the same number of times account after account, so the CPU predicts where it ends instead of
+missing once per account (some 2x faster on books of 4 to 12 positions an account).
+
 The brokers' rules are :class:`SparseRules`: per broker a row of ``SPARSE_RULE_*`` columns, per
 name its own requirements and whether it is marginable (see :mod:`sim.core.house`). What one
 pass returns is :class:`SparseClearing`, its counters read by the ``SPARSE_STAT_*`` names.
@@ -165,11 +172,29 @@ class SparseBook:
     def take(self, accounts: np.ndarray) -> SparseBook:
         """A new book holding only ``accounts`` (indices, in the order given)."""
         idx = np.asarray(accounts, dtype=np.int64)
-        counts = self.offsets[idx + 1] - self.offsets[idx]
-        pos = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in idx]) if idx.size else \
-            np.zeros(0, dtype=np.int64)
-        return SparseBook(np.concatenate([[0], np.cumsum(counts)]), self.names[pos], self.shares[pos],
-                          self.cash[idx], self.broker[idx], self.n_names)
+        starts = self.offsets[idx]
+        counts = self.offsets[idx + 1] - starts
+        offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        pos = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1], dtype=np.int64)
+        return SparseBook(offsets, self.names[pos], self.shares[pos], self.cash[idx], self.broker[idx],
+                          self.n_names)
+
+    def grouped(self) -> tuple[SparseBook, np.ndarray]:
+        """The book in the layout's recommended order: accounts grouped by position count, fewest first.
+
+        Within a count the accounts keep their order (a stable sort), and each keeps its
+        positions in their order, so a pass over the grouped book computes the same equity,
+        requirement, fraction and sales for every account, bit for bit.
+
+        Returns
+        -------
+        tuple of (SparseBook, ndarray)
+            The grouped book and ``order`` ((N,) int64): its account ``k`` is account ``order[k]``
+            of this book (``self.take(order)``).
+        """
+        order = np.argsort(np.diff(self.offsets), kind="stable")
+        return self.take(order), order
 
 
 @dataclass(frozen=True)

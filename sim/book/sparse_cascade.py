@@ -16,6 +16,31 @@ exponential keeps prices positive), or the square-root law of :func:`sim.core.st
 Impact acts on the cumulative flow, as in the one-asset cascade (:func:`sim.book.clearing.clear`),
 so the square-root law is concave in the whole fire sale, not in each round's slice of it.
 
+Skipping accounts out of reach: a round's pass looks only at accounts that could be short at the
+round's prices. Each account looked at and not called gets a reach (``reach_after`` in
+:mod:`sim.book.sparse_clearing`); the cascade keeps the drift W, the product over rounds of
+(1 + d), d the round's largest relative price move (``CASCADE_ROUND_MAX_MOVE``), and a pass
+skips an account while W < its reach. Proof that a skipped account is not short (so it would
+not be called, and the reference, which looks at every account each round, agrees): the
+account's shares and cash are as when it was looked at (only calls change them, and a called
+account gets reach 0), at prices P, with equity E, gross G and a bound B on its requirement:
+B >= sum |v_q| (r_q + a c_q) (r_q its name's base rate for the position's sign, a the add-on,
+c_q = 1 for every position that may be concentrated after a move of up to m_B; each position's
+rate is at most r_q + a when concentrated, r_q when not). Two bounds serve: the pass's bounds
+(every c_q = 1, m_B = 1), and for an account whose requirement was computed exactly, the tight
+bound of ``exact_requirement`` (c_q = 1 only within a factor 1.05 of the threshold, m_B = 0.02).
+Since then every price moved by a factor in
+[prod(1 - d), prod(1 + d)], so |P'/P - 1| <= prod(1 + d) - 1 = W'/W - 1 =: m (as
+prod(1 - d) + prod(1 + d) >= 2). At P' each |v'_q| <= (1 + m)|v_q|, so equity
+E' >= E - m G and requirement' <= sum |v'_q| (r_q + a) <= (1 + m) B; not short while
+E - m G >= (1 + m) B, i.e. m <= (E - B) / (G + B). ``reach_after`` takes
+m* = (E - B - allowance) / (G + B), capped at m_B, and the reach W (1 + m*): W' < reach means
+m < m*. The allowance, (1e-7 + 1e-14 k)(|cash| + G + B) for k positions, covers rounding many
+times over: sums of k terms err by at most k u (u = 2^-53) relative to their absolute sum, the
+products and quotients by u each, and the drift, over at most 10^6 rounds, by some 4 10^6 u
+relative, all below 1e-9 (|cash| + G + B) with m <= 1. An account with no positions has
+m* = 1 while its cash is >= the allowance, and never moves.
+
 Money: a round's sales change no account's cash + shares x price at the round's prices (each
 share sold brings its price in cash); only the write-offs of closed-out accounts change the
 book's wealth, by exactly the brokers' losses. Sums run sequentially in account order (names
@@ -254,33 +279,6 @@ def name_log_impact(flow_usd, model, coef, y, sigma_daily, adv_usd, thinning):
 
 
 @jitable
-def apply_sales(offsets, names, shares, cash, prices, called, fraction, n_called):
-    """Sell ``fraction[k]`` of every position of account ``called[k]`` (k < n_called) at ``prices``.
-
-    The proceeds (traded shares x price, the pass's own product) go to cash. An account with
-    fraction 1 and no positive equity (the pass's close-out test, same sum in the same order) is
-    written off: its cash is set to 0 (its broker takes the loss).
-    """
-    for k in range(n_called):
-        i = called[k]
-        f = fraction[k]
-        lo = offsets[i]
-        hi = offsets[i + 1]
-        close_out = False
-        if f == 1.0:
-            value = 0.0
-            for q in range(lo, hi):
-                value += shares[q] * prices[names[q]]
-            close_out = cash[i] + value <= 0.0
-        for q in range(lo, hi):
-            traded = f * shares[q]
-            cash[i] += traded * prices[names[q]]
-            shares[q] -= traded
-        if close_out:
-            cash[i] = 0.0
-
-
-@jitable
 def move_prices(base, model, coef, y, sigma_daily, adv_usd, thinning, round_shares, round_sold, round_bought,
                 flow, prices, sold_shares, sold_usd, bought_usd):
     """Add a round's per-name forced trading to the totals and reprice every name from ``base``.
@@ -313,13 +311,18 @@ def add_round(pass_stats, per_round, r, stats):
 
 
 # Rounds of: the clearing pass (the pass kernel itself, at the round's prices, nothing recorded
-# per account), its sales applied to the book, prices moved. Every round rereads the whole book.
+# per account; accounts out of reach skipped, see the module docstring; its sales made in the book
+# as it finds them: every position of a called account shrinks by the pass's fraction, the
+# proceeds at the round's prices go to cash, and a closed-out account's cash is written off to 0),
+# prices moved and the drift grown by the round's largest move.
 @kernel(house, margin, sparse, sparse_clearing, impact_laws, stock_impact, detmath)
 def _cascade_kernel(offsets, names, shares, cash, broker, base, rules, name_long, name_short, marginable,
                     model, coef, y, sigma_daily, adv_usd, thinning, max_rounds, prices, flow, sold_shares,
                     sold_usd, bought_usd, per_round, stats, round_shares, round_sold, round_bought, called,
                     fraction, account_sold, account_bought, pass_stats):  # pragma: no cover - jitted
     unrecorded = np.empty(0)
+    reach = np.zeros(cash.shape[0])  # 0: every account is looked at in the first round
+    drift = 1.0
     converged = 0.0
     rounds = 0
     for r in range(max_rounds):
@@ -330,15 +333,15 @@ def _cascade_kernel(offsets, names, shares, cash, broker, base, rules, name_long
         pass_stats[:] = 0.0
         _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
                      round_shares, round_sold, round_bought, called, fraction, account_sold, account_bought,
-                     unrecorded, unrecorded, unrecorded, pass_stats)
+                     unrecorded, unrecorded, unrecorded, pass_stats, reach, drift, True)
         add_round(pass_stats, per_round, r, stats)
         n_called = int(pass_stats[SPARSE_STAT_CALLS])
         if n_called == 0:
             converged = 1.0
             break
-        apply_sales(offsets, names, shares, cash, prices, called, fraction, n_called)
-        per_round[r, CASCADE_ROUND_MAX_MOVE] = move_prices(
-            base, model, coef, y, sigma_daily, adv_usd, thinning, round_shares, round_sold, round_bought, flow,
-            prices, sold_shares, sold_usd, bought_usd)
+        largest = move_prices(base, model, coef, y, sigma_daily, adv_usd, thinning, round_shares, round_sold,
+                              round_bought, flow, prices, sold_shares, sold_usd, bought_usd)
+        per_round[r, CASCADE_ROUND_MAX_MOVE] = largest
+        drift *= 1.0 + largest
     stats[CASCADE_STAT_ROUNDS] = rounds
     stats[CASCADE_STAT_CONVERGED] = converged

@@ -60,11 +60,30 @@ def position_rate(value: float, gross: float, name_long: float, name_short: floa
         rate = max(name_long, house_long) if marginable else 1.0
     else:
         rate = max(name_short, house_short)
-    if add_on > 0.0 and abs(value) > concentration_share * gross:
-        rate += add_on
-    if value >= 0.0 and rate > 1.0:
-        rate = 1.0
-    return rate
+    return concentrated_rate(value, gross, rate, concentration_share, add_on)
+
+
+@jitable(inline="always")
+def concentrated_rate(value: float, gross: float, rate: float, concentration_share: float, add_on: float) -> float:
+    """The rate on one position from its rate before the concentration add-on (:func:`position_rate`'s second half).
+
+    Parameters
+    ----------
+    value, gross, concentration_share, add_on : float
+        As in :func:`position_rate`.
+    rate : float
+        The position's rate before the add-on (>= 0): max(name, house) for its sign, 1 for a long
+        in a not-marginable name.
+
+    Returns
+    -------
+    float
+        ``rate`` + ``add_on`` when concentrated, a long's capped at 1. Written without branches
+        (``rate + 0`` and ``min(rate, 1)`` of a rate <= 1 leave the rate unchanged bit
+        for bit), so that a kernel applying it to positions of both signs mispredicts nothing.
+    """
+    rate = rate + (add_on if abs(value) > concentration_share * gross else 0.0)
+    return min(rate, 1.0) if value >= 0.0 else rate
 
 
 @jitable(inline="always")
