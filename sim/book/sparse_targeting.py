@@ -7,7 +7,7 @@ and sells, pro rata across its positions, whenever it is above it
 (:func:`sim.core.targeting.targeting_fraction`). Only the rule differs: the rounds are the same
 (a pass at the round's prices, its sales applied, prices moved by the cumulative forced flow from
 the post-shock prices) and reuse the cascade's own jitable steps
-(:func:`~sim.book.sparse_cascade.apply_sales`, :func:`~sim.book.sparse_cascade.move_prices`,
+(:func:`apply_sales`, :func:`~sim.book.sparse_cascade.move_prices`,
 :func:`~sim.book.sparse_cascade.add_round`) and the pass's pro-rata sale
 (:func:`~sim.book.sparse_clearing.sell_pro_rata`). The result is a
 :class:`~sim.book.sparse_cascade.SparseCascade` read with the same ``CASCADE_*`` names; in its
@@ -41,7 +41,6 @@ from sim.book.sparse_cascade import (
     CascadeImpact,
     SparseCascade,
     add_round,
-    apply_sales,
     empty_cascade,
     move_prices,
 )
@@ -184,7 +183,8 @@ def targeting_pass(offsets, names, shares, cash, prices, targets, tolerance, sol
         if not over_target(equity, gross, targets[i], tolerance):
             continue
         f = targeting_fraction(equity, gross, targets[i])
-        sold, bought = sell_pro_rata(lo, hi, f, names, shares, prices, sold_shares, sold_usd, bought_usd)
+        sold, bought = sell_pro_rata(i, lo, hi, f, names, shares, cash, prices, sold_shares, sold_usd, bought_usd,
+                                     False)
         called[n_called] = i
         fraction[n_called] = f
         n_called += 1
@@ -196,6 +196,33 @@ def targeting_pass(offsets, names, shares, cash, prices, targets, tolerance, sol
             stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
             stats[SPARSE_STAT_LOSSES] -= equity
     return n_called
+
+
+@jitable
+def apply_sales(offsets, names, shares, cash, prices, called, fraction, n_called):
+    """Sell ``fraction[k]`` of every position of account ``called[k]`` (k < n_called) at ``prices``.
+
+    The proceeds (traded shares x price, the pass's own product) go to cash. An account with
+    fraction 1 and no positive equity (the pass's close-out test, same sum in the same order) is
+    written off: its cash is set to 0 (its broker takes the loss).
+    """
+    for k in range(n_called):
+        i = called[k]
+        f = fraction[k]
+        lo = offsets[i]
+        hi = offsets[i + 1]
+        close_out = False
+        if f == 1.0:
+            value = 0.0
+            for q in range(lo, hi):
+                value += shares[q] * prices[names[q]]
+            close_out = cash[i] + value <= 0.0
+        for q in range(lo, hi):
+            traded = f * shares[q]
+            cash[i] += traded * prices[names[q]]
+            shares[q] -= traded
+        if close_out:
+            cash[i] = 0.0
 
 
 # The round loop of sim.book.sparse_cascade._cascade_kernel with the targeting pass in place of the
