@@ -18,7 +18,7 @@ LAGS_ABS, LAGS = 100, 20
 
 
 def build(quick: bool) -> FigureData:
-    """The calibrated ``validation-baseline`` (seed 1; with every channel on and off) and the S&P 500."""
+    """The calibrated ``validation-baseline`` (seed 1; as it is, and with every channel and the GARCH news off) and the S&P 500."""
     sizes = v.QUICK if quick else v.FULL
     real = v.sp500_returns().to_numpy()
     arrays: dict[str, np.ndarray] = {}
@@ -44,8 +44,8 @@ def plot(data: FigureData, path: Path) -> None:
     style.apply()
     a, m = data.arrays, data.meta
     looks = {"real": ("S&P 500 1999-2018", style.PALETTE["black"], "-"),
-             "sim": ("baseline, all channels on", style.PALETTE["vermillion"], "-"),
-             "off": ("baseline, every channel off", style.PALETTE["sky"], "--")}
+             "sim": ("calibrated market, all channels on", style.PALETTE["vermillion"], "-"),
+             "off": ("everything off: channels, value funds, GARCH news", style.PALETTE["sky"], "--")}
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), constrained_layout=True)
     centres = 0.5 * (a["edges"][1:] + a["edges"][:-1])
     ax = axes[0, 0]
@@ -80,8 +80,8 @@ def plot(data: FigureData, path: Path) -> None:
     ax.axhspan(-band, band, color=style.PALETTE["black"], alpha=0.1, label="95% band for no correlation")
     ax.set(xlabel="lag, trading days", ylabel="autocorrelation of r", title="Returns themselves: ACF of r")
     ax.legend(loc="lower right", fontsize=7)
-    fig.suptitle(f"Simulated ({m['days']:,} days, seed {data.seeds[0]}) vs real daily returns: fat tails and "
-                 "clustering appear only with the leverage channels on", fontsize=11)
+    fig.suptitle(f"Simulated ({m['days']:,} days, seed {data.seeds[0]}) vs real daily returns: with the GARCH news "
+                 "and the channels off, returns are Gaussian", fontsize=11)
     style.savefig(fig, path)
 
 
