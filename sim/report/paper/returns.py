@@ -18,7 +18,8 @@ LAGS_ABS, LAGS = 100, 20
 
 
 def build(quick: bool) -> FigureData:
-    """The calibrated ``validation-baseline`` (seed 1; as it is, and with every channel and the GARCH news off) and the S&P 500."""
+    """The calibrated ``validation-baseline`` (seed 1; as it is, and with every channel and the GARCH news off)
+    and the S&P 500."""
     sizes = v.QUICK if quick else v.FULL
     real = v.sp500_returns().to_numpy()
     arrays: dict[str, np.ndarray] = {}
