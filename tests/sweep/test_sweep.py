@@ -67,11 +67,15 @@ def tiny(tmp_path: Path) -> Path:
     return _write(tmp_path, TINY.format(replicates=3, steps=3))
 
 
+LONG_RUNS = 180  # runs in long_tiny: 3 leverages x 5 shocks x 12 replicates
+
+
 @pytest.fixture(scope="module")
 def long_tiny(tmp_path_factory) -> tuple[Path, Path]:
-    """A 60-run sweep and its process-pool result: long enough (a second or two) to be killed in the middle."""
+    """A 180-run sweep and its process-pool result: long enough (a few seconds) to be killed in the middle,
+    with room for a loaded machine to be slow between the first chunk and the kill."""
     folder = tmp_path_factory.mktemp("long")
-    exp_path = _write(folder, TINY.format(replicates=4, steps=5))
+    exp_path = _write(folder, TINY.format(replicates=12, steps=5))
     ref = folder / "reference"
     run_sweep(load_experiment(exp_path), ref, executor="pool", workers=2, progress=False)
     return exp_path, ref
@@ -224,9 +228,9 @@ def test_killed_pool_worker_loses_nothing_and_the_sweep_completes(long_tiny, tmp
     finally:
         proc.kill()
     assert proc.returncode == 0, stderr
-    assert "worker process(es) lost" in stdout and "60 new, 0 failed" in stdout
+    assert "worker process(es) lost" in stdout and f"{LONG_RUNS} new, 0 failed" in stdout
     runs = pd.read_parquet(out / "runs.parquet")
-    assert set(first["run_id"]) <= set(runs["run_id"]) and len(runs) == 60
+    assert set(first["run_id"]) <= set(runs["run_id"]) and len(runs) == LONG_RUNS
     assert _digest(out / "runs.parquet") == _digest(ref / "runs.parquet")
 
 
@@ -243,10 +247,10 @@ def test_killed_sweep_resumes_without_losing_or_redoing_finished_runs(long_tiny,
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     finished = read_runs(out)
-    assert 0 < len(finished) < 60 and not (out / "runs.parquet").exists()
+    assert 0 < len(finished) < LONG_RUNS and not (out / "runs.parquet").exists()
     # resume (here in this process, serially: a sweep can be finished by any executor)
     assert main(["sweep", str(exp_path), "--serial", "--out", str(out), "--no-progress"]) == 0
-    assert f"{len(finished)} already done, {60 - len(finished)} new, 0 failed" in capsys.readouterr().out
+    assert f"{len(finished)} already done, {LONG_RUNS - len(finished)} new, 0 failed" in capsys.readouterr().out
     resumed = pd.read_parquet(out / "runs.parquet")
     assert resumed.set_index("run_id").loc[finished["run_id"], "seed"].tolist() == finished["seed"].tolist()
     assert _digest(out / "runs.parquet") == _digest(ref / "runs.parquet")
@@ -293,7 +297,7 @@ def test_killed_pool_sweep_leaves_no_process_behind(sig, long_tiny, tmp_path):
         proc.wait(timeout=30)
     if sig != signal.SIGKILL:  # a clean stop: finished runs kept, exit 130 (Ctrl-C) or 143 (SIGTERM)
         assert proc.returncode == 128 + sig, stderr
-        assert 0 < len(read_runs(out)) < 60 and not list(out.glob("**/.*.parquet.*"))
+        assert 0 < len(read_runs(out)) < LONG_RUNS and not list(out.glob("**/.*.parquet.*"))
 
 
 @pytest.mark.parametrize("case", ["a file", "under a file", "read-only", "under read-only"])
@@ -365,7 +369,7 @@ def test_dask_cluster_gives_the_pool_result(long_tiny, tmp_path, capsys):
             client.wait_for_workers(2, timeout=90)
         assert main(["sweep", str(exp_path), "--scheduler", address, "--out", str(tmp_path / "dask"),
                      "--no-progress"]) == 0
-        assert "60 new, 0 failed" in capsys.readouterr().out
+        assert f"{LONG_RUNS} new, 0 failed" in capsys.readouterr().out
         timings = pd.read_parquet(tmp_path / "dask" / "timings.parquet")
         assert timings["worker"].nunique() == 2  # both workers ran some
     finally:
