@@ -91,7 +91,20 @@ def synthetic_portfolios(n_accounts: int, n_assets: int, diversification: int, l
 
 
 def depth_impact(book: SparseBook, alpha: float) -> CascadeImpact:
-    """Linear impact with coef_j = alpha / ($ of asset j held at $1 prices); an asset nobody holds does not move."""
+    """Linear impact with coef_j = alpha / ($ of asset j held at $1 prices); an asset nobody holds does not move.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The book at the start (every price $1, so shares are $ held).
+    alpha : float
+        Log-price fall when all the book's holdings of an asset are sold (>= 0).
+
+    Returns
+    -------
+    CascadeImpact
+        :func:`sim.book.sparse_cascade.linear_impact` of those coefficients.
+    """
     held = np.bincount(book.names, np.abs(book.shares), book.n_names)
     return linear_impact(np.divide(alpha, held, out=np.zeros(book.n_names), where=held > 0.0))
 
@@ -100,6 +113,20 @@ def threshold_rules(n_assets: int, house: float, target: float) -> SparseRules:
     """One broker calling at equity < ``house`` x gross and selling back to ``target`` x that; no add-on.
 
     Shorts get FINRA's 30% floor (the books here hold none).
+
+    Parameters
+    ----------
+    n_assets : int
+        Names covered (M).
+    house : float
+        Maintenance requirement m on longs (>= FINRA's 25%): called below equity m x gross.
+    target : float
+        Multiple t of the requirement a called account is sold back to (leverage 1 / (t m)).
+
+    Returns
+    -------
+    SparseRules
+        One broker, every name marginable at the house rate, no concentration add-on.
     """
     row = [house, max(house, FINRA_MAINTENANCE_SHORT), 1.0, 0.0, target]
     return SparseRules(np.array([row]), np.zeros(n_assets), np.zeros(n_assets),
@@ -107,7 +134,20 @@ def threshold_rules(n_assets: int, house: float, target: float) -> SparseRules:
 
 
 def account_leverage(caccioli_leverage, house: float = HOUSE):
-    """Leverage lambda of an account called after losing 1 / lambda_C of its gross: 1 / (m + (1 - m) / lambda_C)."""
+    """Leverage lambda of an account called after losing 1 / lambda_C of its gross: 1 / (m + (1 - m) / lambda_C).
+
+    Parameters
+    ----------
+    caccioli_leverage : float or array of float
+        Caccioli et al.'s leverage lambda_C (> 0).
+    house : float
+        Maintenance requirement m (default :data:`HOUSE`).
+
+    Returns
+    -------
+    ndarray of float
+        The accounts' own leverage (gross / equity), of ``caccioli_leverage``'s shape, in [1, 1 / m) for lambda_C >= 1.
+    """
     return 1.0 / (house + (1.0 - house) / np.asarray(caccioli_leverage, dtype=np.float64))
 
 
@@ -117,6 +157,20 @@ def fire_sale_loss(book: SparseBook, shocked: np.ndarray, out: SparseCascade) ->
     Sum over assets of (shares held at the start) x (shocked price - price after the cascade):
     the mark-to-market loss beyond the initial shock that the fire sale inflicts on the system's
     initial portfolio (the measure of a stress test that marks holdings after the fire sale).
+
+    Parameters
+    ----------
+    book : SparseBook
+        The book at the start (every price $1).
+    shocked : ndarray, (M,)
+        $ per share after the initial shock (the cascade's start).
+    out : SparseCascade
+        The cascade run from ``shocked``.
+
+    Returns
+    -------
+    float
+        The loss in % of the initial holdings' $ value.
     """
     held = np.bincount(book.names, book.shares, book.n_names)
     return 100.0 * float(held @ (shocked - out.prices)) / float(np.abs(book.shares).sum())
@@ -129,6 +183,20 @@ def realised_loss(book: SparseBook, shocked: np.ndarray, out: SparseCascade) -> 
     written-off account's cash is set to 0, which hides its loss from its equity). Lower than
     :func:`fire_sale_loss`: what is sold in a round is sold at that round's price, before the impact
     it causes, so only what is still held takes the later falls.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The book at the start (every price $1).
+    shocked : ndarray, (M,)
+        $ per share after the initial shock (the cascade's start).
+    out : SparseCascade
+        The cascade run from ``shocked``.
+
+    Returns
+    -------
+    float
+        The loss in % of the initial holdings' $ value.
     """
     before = account_marks(book, shocked)[0].sum()
     after = account_marks(out.book(), out.prices)[0].sum()
@@ -137,7 +205,20 @@ def realised_loss(book: SparseBook, shocked: np.ndarray, out: SparseCascade) -> 
 
 
 def sellers(book: SparseBook, out: SparseCascade) -> np.ndarray:
-    """Which accounts sold anything in the cascade ((N,) bool)."""
+    """Which accounts sold anything in the cascade.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The book at the start.
+    out : SparseCascade
+        The cascade run on it.
+
+    Returns
+    -------
+    ndarray of bool, (N,)
+        True for an account any of whose positions changed.
+    """
     owner = np.repeat(np.arange(book.n), np.diff(book.offsets))
     return np.bincount(owner, out.shares != book.shares, book.n) > 0
 
@@ -229,7 +310,23 @@ class ContagionTable:
 
 
 def critical_leverage(leverages, probability, level: float = 0.5) -> float:
-    """The leverage at which ``probability`` first reaches ``level``, linearly interpolated (inf if never)."""
+    """The leverage at which ``probability`` first reaches ``level``, linearly interpolated (inf if never).
+
+    Parameters
+    ----------
+    leverages : array of float, (L,)
+        Increasing leverages.
+    probability : array of float, (L,)
+        Probability of a system-wide cascade at each.
+    level : float
+        The probability that defines the critical leverage (default 0.5).
+
+    Returns
+    -------
+    float
+        The first leverage (interpolated between grid points) where ``probability`` >= ``level``;
+        ``leverages[0]`` if already there, ``inf`` if never.
+    """
     lev, prob = np.asarray(leverages, dtype=np.float64), np.asarray(probability, dtype=np.float64)
     above = np.flatnonzero(prob >= level)
     if above.size == 0:

@@ -49,7 +49,21 @@ def _read4(a, b, c, d):  # pragma: no cover - jitted
     return total
 
 
-def _times(fn: Callable[[], object], reps: int) -> list[float]:
+def time_calls(fn: Callable[[], object], reps: int) -> list[float]:
+    """Wall-clock seconds of ``reps`` calls of ``fn``, one after another.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments; its result is discarded.
+    reps : int
+        Calls to time.
+
+    Returns
+    -------
+    list of float
+        Seconds of each call (``time.perf_counter``), in order.
+    """
     out = []
     for _ in range(reps):
         start = time.perf_counter()
@@ -58,7 +72,21 @@ def _times(fn: Callable[[], object], reps: int) -> list[float]:
     return out
 
 
-def _summary(times: list[float], n: int | None = None) -> dict[str, float]:
+def summary_times(times: list[float], n: int | None = None) -> dict[str, float]:
+    """Best and median of ``times`` (seconds), and per account when ``n`` is given.
+
+    Parameters
+    ----------
+    times : list of float
+        Seconds of each repetition (:func:`time_calls`).
+    n : int, optional
+        Accounts per call: adds ``min_ns_per_account`` and ``median_ns_per_account``.
+
+    Returns
+    -------
+    dict
+        ``min_s``, ``median_s``, ``reps`` (and the per-account figures).
+    """
     d = {"min_s": min(times), "median_s": statistics.median(times), "reps": len(times)}
     if n:
         d["min_ns_per_account"] = 1e9 * min(times) / n
@@ -74,11 +102,11 @@ def stream_bandwidth(n: int, reps: int) -> dict[str, float]:
     """
     a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)
     _triad(a, b, c, 3.0)
-    times = _times(lambda: _triad(a, b, c, 3.0), reps)
+    times = time_calls(lambda: _triad(a, b, c, 3.0), reps)
     d = np.full(n, 4.0)
     _read4(a, b, c, d)
-    read_times = _times(lambda: _read4(a, b, c, d), reps)
-    return {**_summary(times), "elements": n, "bytes_per_s": 24.0 * n / min(times),
+    read_times = time_calls(lambda: _read4(a, b, c, d), reps)
+    return {**summary_times(times), "elements": n, "bytes_per_s": 24.0 * n / min(times),
             "read_only_bytes_per_s": 32.0 * n / min(read_times)}
 
 
@@ -124,8 +152,8 @@ def clearing_pass(n: int, reps: int, mesa_max: int, rng: np.random.Generator) ->
     if ref_accounts is not None:
         out_r = reference.clear(ref_accounts, RULES, *args)
         _same(out_k, out_r, 1e-12, "numba kernel")
-    result["kernel"] = _summary(_times(lambda: clearing.clear(accounts, RULES, *args), reps), n)
-    result["numpy"] = _summary(_times(lambda: clear_numpy(accounts, RULES, *args), max(1, reps // 2)), n)
+    result["kernel"] = summary_times(time_calls(lambda: clearing.clear(accounts, RULES, *args), reps), n)
+    result["numpy"] = summary_times(time_calls(lambda: clear_numpy(accounts, RULES, *args), max(1, reps // 2)), n)
     if n <= mesa_max:
         import mesa
 
@@ -133,7 +161,7 @@ def clearing_pass(n: int, reps: int, mesa_max: int, rng: np.random.Generator) ->
 
         model = mesa.Model(rng=0)
         agents = reference.accounts_from_arrays(accounts, make=lambda: MarginInvestor(model))
-        result["mesa"] = _summary(_times(lambda: reference.clear(agents, RULES, *args), max(1, reps // 5)), n)
+        result["mesa"] = summary_times(time_calls(lambda: reference.clear(agents, RULES, *args), max(1, reps // 5)), n)
     return result
 
 
@@ -155,7 +183,7 @@ def cascade(n: int, reps: int, rng: np.random.Generator) -> dict:
         del fresh
     return {"accounts": n, "rounds": out.rounds, "liquidations": int(out.stats[stats.STAT_LIQUIDATIONS]),
             "called_share": float(out.stats[stats.STAT_CALLS]) / n, "price_fall": 1.0 - out.prices[0] / 100.0,
-            **_summary(times)}
+            **summary_times(times)}
 
 
 def full_year(accounts: int, days: int) -> dict:
@@ -187,7 +215,7 @@ def startup(reps: int) -> dict:
     for _ in range(max(1, reps // 2)):
         with tempfile.TemporaryDirectory() as cache:
             cold.append(run(first, {**env, "MARGINSIM_CACHE_DIR": cache}))
-    return {"warm": _summary(warm), "cold": _summary(cold), "imports_only": _summary(base),
+    return {"warm": summary_times(warm), "cold": summary_times(cold), "imports_only": summary_times(base),
             "warm_extra_s": min(warm) - min(base)}
 
 

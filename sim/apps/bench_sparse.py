@@ -8,8 +8,9 @@ share of it reached), after checking the kernel against the plain-Python referen
 
 The benchmark books are stored in the layout's recommended order, accounts grouped by position
 count (:meth:`sim.book.sparse.SparseBook.grouped`; each result says so under ``layout``): a pass
-over the same accounts in draw order runs some 2x slower, its loop over positions ending at
-another count account after account.
+over the same accounts in draw order runs slower, its loop over positions ending at another
+count account after account (measured with the sparse-perf helper on this machine, under load, at
+10^6 accounts, 2026-12-01: a pass took 1.42-1.55 ns per position grouped vs 2.88-3.66 in draw order).
 
 The sparse cascade (:func:`sparse_cascade_bench`) is measured against the one-asset cascade of
 :func:`sim.apps.bench.cascade` at the same number of accounts in the same run, as a ratio of
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.apps.bench import BenchmarkMismatch, _summary, _times, cascade
+from sim.apps.bench import BenchmarkMismatch, cascade, summary_times, time_calls
 from sim.book import sparse_cascade_reference, sparse_reference
 from sim.book.sparse import SparseBook, SparseRules
 from sim.book.sparse_cascade import (
@@ -55,7 +56,26 @@ def sparse_book(n: int, rng: np.random.Generator, positions: int = 8, n_names: i
     nobody is short of maintenance at the default leverage: the pass only reads. Built ``chunk`` accounts at a time so
     that 10^7 accounts need no temporaries of the book's size. The position counts are sorted before the
     accounts are drawn, so the book comes grouped by count (:data:`LAYOUT`) without a copy to reorder.
-    Returns the book and the prices.
+
+    Parameters
+    ----------
+    n : int
+        Accounts.
+    rng : numpy.random.Generator
+        Draws counts, names, shares, leverages and prices.
+    positions : int
+        Mean positions per account (counts uniform in [positions / 2, 3 positions / 2]).
+    n_names : int
+        Names in the market (default :data:`N_NAMES`).
+    chunk : int
+        Accounts drawn at a time.
+    lev_low, lev_high : float
+        Range of the accounts' leverage (gross / equity), drawn uniform.
+
+    Returns
+    -------
+    tuple
+        (the :class:`~sim.book.sparse.SparseBook`, the prices: (n_names,) $ per share).
     """
     prices = rng.uniform(10.0, 200.0, n_names)
     cdf = np.cumsum(1.0 / np.arange(1, n_names + 1))
@@ -92,7 +112,17 @@ def spread(book: SparseBook, k: int) -> SparseBook:
 
 def check_against_reference(book: SparseBook, prices: np.ndarray, rules: SparseRules) -> None:
     """Raise BenchmarkMismatch unless kernel and reference agree on accounts spread over the book, at
-    the benchmark's prices and 30% lower (where accounts are called and sold down)."""
+    the benchmark's prices and 30% lower (where accounts are called and sold down).
+
+    Parameters
+    ----------
+    book : SparseBook
+        The benchmark book (:data:`CHECKED_ACCOUNTS` of its accounts, spread over it, are checked).
+    prices : ndarray, (M,)
+        The benchmark's prices.
+    rules : SparseRules
+        The benchmark's rules.
+    """
     part = spread(book, CHECKED_ACCOUNTS)
     for marked in (prices, 0.7 * prices):
         k = clearing_pass_sparse(part, marked, rules, per_account=True)
@@ -127,11 +157,11 @@ def sparse_pass(n: int, reps: int, rng: np.random.Generator, stream: dict, posit
     rules = sparse_rules(book.n_names)
     check_against_reference(book, prices, rules)
     out = clearing_pass_sparse(book, prices, rules)  # compiles, and the pass the timings repeat
-    times = _times(lambda: clearing_pass_sparse(book, prices, rules), reps)
+    times = time_calls(lambda: clearing_pass_sparse(book, prices, rules), reps)
     p = book.positions
     bytes_per_position = book.nbytes / p
     floor_ns = 1e9 * bytes_per_position / stream["read_only_bytes_per_s"]
-    kernel = _summary(times, p)
+    kernel = summary_times(times, p)
     ns = kernel.pop("min_ns_per_account"), kernel.pop("median_ns_per_account")
     return {"accounts": n, "positions": p, "names": book.n_names, "layout": LAYOUT, "called": out.n_called,
             "kernel": kernel,
@@ -180,7 +210,17 @@ def cascade_impact(book: SparseBook, prices: np.ndarray) -> CascadeImpact:
 
 def check_cascade_against_reference(book: SparseBook, prices: np.ndarray, rules: SparseRules) -> None:
     """Raise BenchmarkMismatch unless kernel and reference cascades agree on accounts spread over the
-    book (impact scaled to their holdings, so that they cascade too)."""
+    book (impact scaled to their holdings, so that they cascade too).
+
+    Parameters
+    ----------
+    book : SparseBook
+        The benchmark book (``CHECKED_CASCADE_ACCOUNTS`` of its accounts, spread over it, are checked).
+    prices : ndarray, (M,)
+        The benchmark's prices before the gap (the cascade starts ``GAP`` lower).
+    rules : SparseRules
+        The benchmark's rules.
+    """
     part = spread(book, CHECKED_CASCADE_ACCOUNTS)
     impact, shocked = cascade_impact(part, prices), (1.0 - GAP) * prices
     k = cascade_sparse(part, shocked, rules, impact, MAX_ROUNDS)
@@ -220,14 +260,14 @@ def sparse_cascade_bench(n: int, reps: int, rng: np.random.Generator, dense: dic
     check_cascade_against_reference(book, prices, rules)
     impact = cascade_impact(book, prices)
     out = cascade_sparse(book, shocked, rules, impact, MAX_ROUNDS)  # compiles, and the cascade the timings repeat
-    times = _times(lambda: cascade_sparse(book, shocked, rules, impact, MAX_ROUNDS), reps)
+    times = time_calls(lambda: cascade_sparse(book, shocked, rules, impact, MAX_ROUNDS), reps)
     dense = dense if dense is not None and dense["accounts"] == n else cascade(n, reps, rng)
     held = np.bincount(book.names, book.shares * prices[book.names], book.n_names)
     fall = 1.0 - float(held @ (out.prices / prices)) / float(held.sum())
     return {"accounts": n, "positions": book.positions, "names": book.n_names, "layout": LAYOUT, "rounds": out.rounds,
             "converged": out.converged, "calls": int(out.stats[CASCADE_STAT_CALLS]),
             "close_outs": int(out.stats[CASCADE_STAT_CLOSE_OUTS]), "sold_usd": float(out.stats[CASCADE_STAT_SOLD_USD]),
-            "price_fall": fall, **_summary(times), "one_asset": dense, "vs_one_asset": min(times) / dense["min_s"]}
+            "price_fall": fall, **summary_times(times), "one_asset": dense, "vs_one_asset": min(times) / dense["min_s"]}
 
 
 def measure_sparse_cascade(quick: bool, dense: list[dict] | None = None, sizes: list[int] | None = None) -> list[dict]:

@@ -215,21 +215,73 @@ class SparseCascade:
         return SparseBook(s.offsets, s.names, self.shares, self.cash, s.broker, s.n_names)
 
 
-def check_cascade_inputs(book: SparseBook, prices, rules: SparseRules, impact_spec: CascadeImpact,
-                         max_rounds: int) -> np.ndarray:
-    """Raise InputError unless the inputs fit one another (see :func:`cascade_sparse`); return prices as float64."""
-    p = check_pass_inputs(book, prices, rules)
+def check_impact_rounds(book: SparseBook, impact_spec: CascadeImpact, max_rounds: int) -> None:
+    """Raise InputError unless ``impact_spec`` covers the book's names and ``max_rounds`` is in [1, 10^6].
+
+    The checks every cascade shares (:func:`check_cascade_inputs`,
+    :func:`sim.book.sparse_targeting.check_targeting_inputs`).
+
+    Parameters
+    ----------
+    book : SparseBook
+        The accounts (their number of names, M).
+    impact_spec : CascadeImpact
+        Must be a :class:`CascadeImpact` of M names.
+    max_rounds : int
+        Most passes: an integer in [1, 10^6].
+    """
     if not isinstance(impact_spec, CascadeImpact) or impact_spec.n_names != book.n_names:
         raise InputError(f"impact: must be a CascadeImpact (linear_impact / sqrt_impact) for the book's "
                          f"{book.n_names} names", field="impact", allowed=f"CascadeImpact of {book.n_names} names")
     if not (isinstance(max_rounds, int | np.integer) and 1 <= max_rounds <= 10**6):
         raise InputError(f"max_rounds: must be an integer in [1, 10^6], got {max_rounds!r}", field="max_rounds",
                          allowed="[1, 10^6]")
+
+
+def check_cascade_inputs(book: SparseBook, prices, rules: SparseRules, impact_spec: CascadeImpact,
+                         max_rounds: int) -> np.ndarray:
+    """Raise InputError unless the inputs fit one another (see :func:`cascade_sparse`); return prices as float64.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The accounts.
+    prices : array of float, (M,)
+        $ per share of each name: finite and > 0.
+    rules : SparseRules
+        Rules for the book's names and brokers (:func:`sim.book.sparse_clearing.check_pass_inputs`).
+    impact_spec : CascadeImpact
+        Impact for the book's M names.
+    max_rounds : int
+        Most clearing passes, in [1, 10^6].
+
+    Returns
+    -------
+    ndarray
+        ``prices`` as C-contiguous float64.
+    """
+    p = check_pass_inputs(book, prices, rules)
+    check_impact_rounds(book, impact_spec, max_rounds)
     return p
 
 
 def empty_cascade(book: SparseBook, prices: np.ndarray, max_rounds: int) -> SparseCascade:
-    """The outputs, allocated: prices and the book copied, per-name sums and counters at 0."""
+    """The outputs, allocated: prices and the book copied, per-name sums and counters at 0.
+
+    Parameters
+    ----------
+    book : SparseBook
+        The book at the start (kept as ``start``; its shares and cash are copied).
+    prices : ndarray, (M,)
+        $ per share at the start (checked float64; copied).
+    max_rounds : int
+        Rows of ``per_round`` (cut to the rounds run at the end).
+
+    Returns
+    -------
+    SparseCascade
+        With the book's and the prices' copies, per-name sums, ``per_round`` and ``stats`` at 0.
+    """
     m = book.n_names
     return SparseCascade(book, prices.copy(), book.shares.copy(), book.cash.copy(), np.zeros(m), np.zeros(m),
                          np.zeros(m), np.zeros(m), np.zeros((max_rounds, N_CASCADE_ROUND_STATS)),

@@ -45,8 +45,22 @@ _TOTALS = ((CASCADE_STAT_CALLS, SPARSE_STAT_CALLS), (CASCADE_STAT_CLOSE_OUTS, SP
 """(cascade counter, the pass counter added to it each round)."""
 
 
-def _apply(out: SparseCascade, i: int, f: float, prices: list[float]) -> None:
-    """Sell ``f`` of account ``i``'s positions at ``prices``; write off a closed-out account's cash."""
+def apply_sale(out: SparseCascade, i: int, f: float, prices: list[float]) -> None:
+    """Sell ``f`` of account ``i``'s positions at ``prices``; write off a closed-out account's cash.
+
+    Shared by both references (this cascade's and :mod:`sim.book.sparse_targeting_reference`).
+
+    Parameters
+    ----------
+    out : SparseCascade
+        The cascade so far: its ``shares`` and ``cash`` are changed in place.
+    i : int
+        The account.
+    f : float
+        Fraction of every position sold (shorts bought in), in (0, 1].
+    prices : list of float
+        $ per share of each name, the round's prices.
+    """
     book = out.start
     positions = range(int(book.offsets[i]), int(book.offsets[i + 1]))
     close_out = False
@@ -99,7 +113,7 @@ def cascade_sparse(book: SparseBook, prices, rules: SparseRules, impact: Cascade
             out.stats[CASCADE_STAT_CONVERGED] = 1.0
             break
         for i, f in zip(one.called, one.fraction, strict=True):
-            _apply(out, int(i), float(f), p)
+            apply_sale(out, int(i), float(f), p)
         largest = 0.0
         for j in range(book.n_names):
             out.sold_shares[j] += one.sold_shares[j]

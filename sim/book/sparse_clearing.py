@@ -37,7 +37,6 @@ import numpy as np
 
 from sim.book import sparse
 from sim.book.sparse import (
-    N_SPARSE_STATS,
     SPARSE_RULE_ADD_ON,
     SPARSE_RULE_CONCENTRATION_SHARE,
     SPARSE_RULE_HOUSE_LONG,
@@ -52,6 +51,9 @@ from sim.book.sparse import (
     SparseBook,
     SparseClearing,
     SparseRules,
+    check_prices,
+    empty_result,
+    trim,
 )
 from sim.core import house, margin
 from sim.core.errors import InputError
@@ -78,10 +80,7 @@ def check_pass_inputs(book: SparseBook, prices: np.ndarray, rules: SparseRules) 
         ``prices`` as C-contiguous float64.
     """
     m = book.n_names
-    p = np.ascontiguousarray(prices, dtype=np.float64)
-    if p.shape != (m,) or not (np.isfinite(p).all() and np.all(p > 0.0)):
-        raise InputError(f"prices: must be finite float64 > 0 of shape ({m},)", field="prices",
-                         allowed=f"finite > 0, shape ({m},)")
+    p = check_prices(book, prices)
     if rules.n_names != m:
         raise InputError(f"rules.name_long: must cover the book's {m} names, got {rules.n_names}",
                          field="rules.name_long", allowed=f"shape ({m},)")
@@ -89,21 +88,6 @@ def check_pass_inputs(book: SparseBook, prices: np.ndarray, rules: SparseRules) 
         raise InputError(f"broker: must be in [0, {rules.n_brokers}) (rows of rules.broker), got {book.max_broker}",
                          field="broker", allowed=f"[0, {rules.n_brokers})")
     return p
-
-
-def empty_result(n: int, m: int, per_account: bool) -> SparseClearing:
-    """Outputs of a pass over ``n`` accounts and ``m`` names: per-name sums at 0, per-account lists unset."""
-    k = n if per_account else 0
-    return SparseClearing(np.zeros(m), np.zeros(m), np.zeros(m), np.empty(n, dtype=np.int64), np.empty(n),
-                          np.empty(n), np.empty(n), np.empty(k), np.empty(k), np.empty(k), np.zeros(N_SPARSE_STATS))
-
-
-def trim(out: SparseClearing) -> SparseClearing:
-    """Cut the per-called-account lists to the accounts called (views, no copy)."""
-    c = out.n_called
-    out.called, out.fraction = out.called[:c], out.fraction[:c]
-    out.account_sold_usd, out.account_bought_usd = out.account_sold_usd[:c], out.account_bought_usd[:c]
-    return out
 
 
 def clearing_pass_sparse(book: SparseBook, prices: np.ndarray, rules: SparseRules, per_account: bool = False,
@@ -298,6 +282,14 @@ def sell_pro_rata(i, lo, hi, f, names, shares, cash, prices, sold_shares, sold_u
 
 
 @jitable(inline="always")
+def write_off(i, f, equity, cash):
+    """Close-out: an account sold out entirely (``f`` = 1) with ``equity`` <= 0 ($, at the pass's prices,
+    before its sale) has its cash set to 0, its broker taking the loss; else nothing changes."""
+    if f == 1.0 and equity <= 0.0:
+        cash[i] = 0.0
+
+
+@jitable(inline="always")
 def note_call(k, i, f, sold, bought, equity, required, called, fraction, account_sold, account_bought, stats):
     """Record account ``i``, the ``k``-th called, sold down by ``f`` (``sold``, ``bought`` $), in the pass's outputs."""
     called[k] = i
@@ -370,8 +362,8 @@ def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long,
         f = liquidation_fraction(equity, rules[b, SPARSE_RULE_TARGET] * required)
         sold, bought = sell_pro_rata(i, lo, hi, f, names, shares, cash, prices, sold_shares, sold_usd, bought_usd,
                                      apply)
-        if apply and f == 1.0 and equity <= 0.0:
-            cash[i] = 0.0  # closed out: the broker writes off the negative equity
+        if apply:
+            write_off(i, f, equity, cash)  # closed out: the broker writes off the negative equity
         if track:
             reach[i] = 0.0
         note_call(n_called, i, f, sold, bought, equity, required, called, fraction, account_sold, account_bought,

@@ -25,8 +25,10 @@ from sim.book.sparse import (
     SparseBook,
     SparseClearing,
     SparseRules,
+    empty_result,
+    trim,
 )
-from sim.book.sparse_clearing import check_pass_inputs, empty_result, trim
+from sim.book.sparse_clearing import check_pass_inputs
 from sim.core.house import position_requirement
 from sim.core.margin import in_deficit, liquidation_fraction
 

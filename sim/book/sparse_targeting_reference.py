@@ -35,6 +35,7 @@ from sim.book.sparse_cascade import (
     empty_cascade,
     name_log_impact,
 )
+from sim.book.sparse_cascade_reference import apply_sale
 from sim.book.sparse_targeting import check_targeting_inputs
 from sim.core import detmath
 from sim.core.targeting import TARGETING_TOLERANCE, over_target, targeting_fraction
@@ -84,24 +85,6 @@ def _pass(out: SparseCascade, p: list[float], targets: list[float], tolerance: f
     return sellers
 
 
-def _apply(out: SparseCascade, i: int, f: float, p: list[float]) -> None:
-    """Sell ``f`` of account ``i``'s positions at ``p``; write off a closed-out account's cash."""
-    book = out.start
-    positions = range(int(book.offsets[i]), int(book.offsets[i + 1]))
-    close_out = False
-    if f == 1.0:
-        value = 0.0
-        for q in positions:
-            value += float(out.shares[q]) * p[int(book.names[q])]
-        close_out = float(out.cash[i]) + value <= 0.0
-    for q in positions:
-        traded = f * float(out.shares[q])
-        out.cash[i] = float(out.cash[i]) + traded * p[int(book.names[q])]
-        out.shares[q] = float(out.shares[q]) - traded
-    if close_out:
-        out.cash[i] = 0.0
-
-
 def cascade_targeting(book: SparseBook, prices, targets, impact: CascadeImpact, max_rounds: int,
                       tolerance: float = TARGETING_TOLERANCE) -> SparseCascade:
     """The reference cascade (same parameters and result as the kernel's public function).
@@ -142,7 +125,7 @@ def cascade_targeting(book: SparseBook, prices, targets, impact: CascadeImpact, 
             out.stats[CASCADE_STAT_CONVERGED] = 1.0
             break
         for i, f in sellers:
-            _apply(out, i, f, p)
+            apply_sale(out, i, f, p)
         largest = 0.0
         for j in range(book.n_names):
             out.sold_shares[j] += sales[0, j]

@@ -134,6 +134,22 @@ def assign_sectors(caps: np.ndarray, weights: dict[str, float], counts: dict[str
     to a sector with positive need, a free slot, and room for its cap plus its other slots at the
     smallest cap, drawn with probability proportional to the need using ``u[i]`` (else to the open
     sector of largest need). Sectors with no names drop out and the weights are renormalised.
+
+    Parameters
+    ----------
+    caps : ndarray, (M,)
+        Market values ($), largest first.
+    weights : dict of str to float
+        Each sector's target share of the total value (> 0 for the sectors used).
+    counts : dict of str to int
+        Names per sector, summing to M (:func:`sector_counts`).
+    u : ndarray, (M,)
+        Uniform draws in [0, 1), one per name.
+
+    Returns
+    -------
+    list of str
+        Each name's sector, in the order of ``caps``.
     """
     names = [s for s in weights if counts[s] > 0]
     scale = math.fsum(caps) / math.fsum(weights[s] for s in names)
@@ -161,6 +177,15 @@ def _size_rule(caps: np.ndarray, level: float, slope: float, dispersion: float, 
 def synthetic_columns(n: int, seed: int, total_cap_usd: float) -> dict[str, Any]:
     """The columns of the synthetic universe (arguments already checked by
     :func:`sim.config.universe.synthetic_universe`, which builds the :class:`~sim.config.universe.Universe`).
+
+    Parameters
+    ----------
+    n : int
+        Names.
+    seed : int
+        Root of the draws' SeedSequence (one stream per entry of ``STREAMS``).
+    total_cap_usd : float
+        Total market value, $ (:func:`rank_size_caps`).
 
     Returns
     -------

@@ -62,6 +62,11 @@ def test_targeting_loses_at_every_shock_roughly_in_proportion():
     per_unit = table.targeting_loss / SHOCKS
     small = SHOCKS <= 0.1
     assert per_unit[small].max() < 1.5 * per_unit[small].min()  # ~linear for small shocks (impact is concave)
+    # docs/fire-sales.md: from 0.64 down to 0.46 points of loss per point of shock between 1% and 11%
+    per_point = table.targeting_loss / (100.0 * SHOCKS)
+    assert per_point[SHOCKS == 0.01][0] == pytest.approx(0.64, abs=0.005)
+    assert per_point[SHOCKS == 0.11][0] == pytest.approx(0.46, abs=0.005)
+    assert np.all(np.diff(per_point[SHOCKS <= 0.11]) < 0.0)
     assert np.all(np.diff(table.targeting_loss) > 0.0)
     # so it overstates the threshold rule's losses below the trigger...
     assert np.all(table.targeting_loss[SHOCKS < table.trigger] > 0.5)
@@ -75,6 +80,10 @@ def test_which_rule_loses_more_above_the_trigger_depends_on_the_buffer():
     cap = threshold_vs_targeting(SHOCKS, target=1.0)  # restored to the cap (4): targeting always loses more
     assert cap.restored == 4.0 and np.all(cap.targeting_loss >= cap.threshold_loss)
     assert cap.threshold_loss[at][0] < 0.2 * cap.targeting_loss[at][0]
+    # the doc's table: 5.80 half a point past the trigger with the buffer; 0.43 -> 5.81 from 11.5% to 20% without
+    assert buffer.threshold_loss[at][0] == pytest.approx(5.80, abs=0.005)
+    assert cap.threshold_loss[at][0] == pytest.approx(0.43, abs=0.005)
+    assert cap.threshold_loss[SHOCKS == 0.2][0] == pytest.approx(5.81, abs=0.005)
 
 
 def test_contagion_needs_a_critical_leverage_that_moves_with_diversification():
@@ -90,6 +99,34 @@ def test_contagion_needs_a_critical_leverage_that_moves_with_diversification():
     # diversified accounts are hit by 1/10 of the 50% fall: none is called below lambda_C = 20
     assert prob[2, 3] == 0.0 and 12.0 < crit[2] <= 24.0 and crit[2] > crit[1]
     assert np.all(np.diff(prob, axis=1) >= 0.0)  # the same books in every column: monotone in leverage
+
+
+DIVERSIFICATION = [1, 2, 3, 4, 6, 8, 10, 16]
+
+
+def test_the_unstable_range_of_diversification_widens_with_leverage():
+    """The doc's K = M = 100 table (seed 0, 100 trials): at lambda_C = 12 contagion for d = 2 to 4 only,
+    at 48 for every d from 2 to 16 (common random numbers: these columns are the table's)."""
+    prob = contagion_vs_leverage([12.0, 48.0], DIVERSIFICATION, trials=100).probability
+    assert np.all(prob[1:4, 0] >= 0.75) and np.all(prob[[0, 4, 5, 6, 7], 0] == 0.0)
+    assert np.all(prob[1:, 1] >= 0.87) and prob[0, 1] == 0.0
+
+
+@pytest.mark.parametrize("d", [6, 8, 10, 16])
+def test_the_high_diversification_edge_is_at_twice_the_diversification(d):
+    """A 50% fall of one of d equal-weight assets costs 0.5 / d of gross: below lambda_C = 2d nobody is
+    called at all, just above it the cascade is mostly system-wide."""
+    table = contagion_vs_leverage([0.99 * 2 * d, 1.01 * 2 * d], [d], trials=40)
+    assert table.sold[0, 0] == 0.0 and table.probability[0, 1] >= 0.8
+
+
+def test_robust_yet_fragile_at_high_diversification():
+    """d = 10: every trial spreads to all accounts or to none; the mean share sold jumps from 0 to 1
+    across the edge (lambda_C = 20), while at d = 2 some spread and stop part-way (mean share < probability)."""
+    table = contagion_vs_leverage([16.0, 19.8, 20.2, 24.0], [2, 10], trials=40)
+    np.testing.assert_array_equal(table.sold[1] < 0.01, [True, True, False, False])
+    assert np.all(table.sold[1, 2:] > 0.99)
+    assert np.all(table.sold[0] < table.probability[0] - 0.02)
 
 
 def test_critical_leverage_interpolates():

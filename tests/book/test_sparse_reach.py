@@ -30,12 +30,11 @@ def test_reach_of_one_long_account_in_closed_form():
         assert impl.clearing_pass_sparse(book, np.array([price * (1.0 - move)]), rules).n_called == 0
 
 
-@settings(max_examples=60)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 120), m=st.integers(1, 25), n_brokers=st.integers(1, 3),
-       add_on=st.sampled_from([0.0, 0.15, 0.5]), move=st.floats(0.0, 0.3), shock=st.floats(-0.3, 0.1))
-def test_no_account_skipped_by_its_reach_is_short(seed, n, m, n_brokers, add_on, move, shock):
+def skipped_are_not_short(seed, n, m, n_brokers, add_on, move, shock):
     """Every name moved by the full ``move``, up or down at random: an account whose reach exceeds
-    the drift 1 + move is not short at the new prices, and the pass that skips it equals the reference."""
+    the drift 1 + move is not short at the new prices, and the pass that skips it equals the reference.
+
+    Returns (accounts skipped, accounts the reference calls at the moved prices)."""
     rng = np.random.default_rng(seed)
     prices = rng.uniform(5.0, 200.0, m) * (1.0 + shock)
     book = random_sparse_book(rng, n, m, n_brokers, prices)
@@ -52,6 +51,22 @@ def test_no_account_skipped_by_its_reach_is_short(seed, n, m, n_brokers, add_on,
     for name in ("equity", "requirement", "gross"):
         setattr(plain, name, getattr(out, name))  # neither records them
     assert_same(out, plain, rtol=0.0)
+    return int(skipped.sum()), ref.n_called
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 120), m=st.integers(1, 25), n_brokers=st.integers(1, 3),
+       add_on=st.sampled_from([0.0, 0.15, 0.5]), move=st.floats(0.0, 0.3), shock=st.floats(-0.3, 0.1))
+def test_no_account_skipped_by_its_reach_is_short(seed, n, m, n_brokers, add_on, move, shock):
+    skipped_are_not_short(seed, n, m, n_brokers, add_on, move, shock)
+
+
+@pytest.mark.parametrize(("seed", "move"), [(1, 0.01), (2, 0.05), (3, 0.1)])
+def test_reach_skips_many_accounts_and_none_that_is_short(seed, move):
+    """Fixed books where the skip acts (so the property above is not vacuous there): of 300 accounts,
+    69-191 are skipped at these moves, and 89-151 others are short at the moved prices."""
+    skipped, called = skipped_are_not_short(seed, 300, 20, 2, 0.15, move, 0.0)
+    assert skipped > 50 and called > 50
 
 
 def test_bad_reach_raises():
