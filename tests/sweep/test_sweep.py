@@ -275,7 +275,10 @@ def test_killed_pool_sweep_leaves_no_process_behind(sig, long_tiny, tmp_path):
     exp_path, _ = long_tiny
     out = tmp_path / "out"
     args = _cli(str(exp_path), "--workers", "2", "--out", str(out), "--chunk-runs", "3")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # Ctrl-C as a terminal sends it: the sweep starts with SIGINT's default action even when the test process
+    # inherited it ignored (a process that starts with SIGINT ignored keeps ignoring it, as POSIX asks)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children: list[psutil.Process] = []
     try:
         _wait_for_chunks(out, proc)
