@@ -290,19 +290,27 @@ def write_off(i, f, equity, cash):
 
 
 @jitable(inline="always")
+def count_call(stats, sold, bought, shortfall, equity):
+    """Add one account sold down (``sold``, ``bought`` $; ``shortfall`` $ short of its requirement or target;
+    ``equity`` $ before the sale) to a pass's ``SPARSE_STAT_*`` counters: the margin pass and the
+    leverage-targeting pass (:mod:`sim.book.sparse_targeting`) both count with it."""
+    stats[SPARSE_STAT_CALLS] += 1.0
+    stats[SPARSE_STAT_SOLD_USD] += sold
+    stats[SPARSE_STAT_BOUGHT_USD] += bought
+    stats[SPARSE_STAT_SHORTFALL] += shortfall
+    if equity <= 0.0:
+        stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
+        stats[SPARSE_STAT_LOSSES] -= equity
+
+
+@jitable(inline="always")
 def note_call(k, i, f, sold, bought, equity, required, called, fraction, account_sold, account_bought, stats):
     """Record account ``i``, the ``k``-th called, sold down by ``f`` (``sold``, ``bought`` $), in the pass's outputs."""
     called[k] = i
     fraction[k] = f
     account_sold[k] = sold
     account_bought[k] = bought
-    stats[SPARSE_STAT_CALLS] += 1.0
-    stats[SPARSE_STAT_SOLD_USD] += sold
-    stats[SPARSE_STAT_BOUGHT_USD] += bought
-    stats[SPARSE_STAT_SHORTFALL] += required - equity
-    if equity <= 0.0:
-        stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
-        stats[SPARSE_STAT_LOSSES] -= equity
+    count_call(stats, sold, bought, required - equity, equity)
 
 
 # One loop over accounts: each is marked in one short loop over its positions (value, gross), then

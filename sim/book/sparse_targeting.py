@@ -26,12 +26,6 @@ import numpy as np
 from sim.book import sparse, sparse_cascade, sparse_clearing
 from sim.book.sparse import (
     N_SPARSE_STATS,
-    SPARSE_STAT_BOUGHT_USD,
-    SPARSE_STAT_CALLS,
-    SPARSE_STAT_CLOSE_OUTS,
-    SPARSE_STAT_LOSSES,
-    SPARSE_STAT_SHORTFALL,
-    SPARSE_STAT_SOLD_USD,
     SparseBook,
     check_prices,
 )
@@ -46,7 +40,7 @@ from sim.book.sparse_cascade import (
     empty_cascade,
     move_prices,
 )
-from sim.book.sparse_clearing import sell_pro_rata, write_off
+from sim.book.sparse_clearing import count_call, sell_pro_rata, write_off
 from sim.core import detmath, stock_impact, targeting
 from sim.core import impact as impact_laws
 from sim.core.errors import InputError
@@ -219,13 +213,7 @@ def targeting_pass(offsets, names, shares, cash, prices, targets, tolerance, sol
                                      True)
         write_off(i, f, equity, cash)
         n_called += 1
-        stats[SPARSE_STAT_CALLS] += 1.0
-        stats[SPARSE_STAT_SOLD_USD] += sold
-        stats[SPARSE_STAT_BOUGHT_USD] += bought
-        stats[SPARSE_STAT_SHORTFALL] += gross - targets[i] * max(equity, 0.0)
-        if equity <= 0.0:
-            stats[SPARSE_STAT_CLOSE_OUTS] += 1.0
-            stats[SPARSE_STAT_LOSSES] -= equity
+        count_call(stats, sold, bought, gross - targets[i] * max(equity, 0.0), equity)
     return n_called
 
 
