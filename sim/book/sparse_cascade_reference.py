@@ -48,7 +48,7 @@ _TOTALS = ((CASCADE_STAT_CALLS, SPARSE_STAT_CALLS), (CASCADE_STAT_CLOSE_OUTS, SP
 def apply_sale(out: SparseCascade, i: int, f: float, prices: list[float]) -> None:
     """Sell ``f`` of account ``i``'s positions at ``prices``; write off a closed-out account's cash.
 
-    Shared by both references (this cascade's and :mod:`sim.book.sparse_targeting_reference`).
+    Called by :func:`run_rounds`, the round loop of both references.
 
     Parameters
     ----------
@@ -99,27 +99,64 @@ def cascade_sparse(book: SparseBook, prices, rules: SparseRules, impact: Cascade
     SparseCascade
         As :func:`sim.book.sparse_cascade.cascade_sparse`.
     """
-    base = [float(x) for x in check_cascade_inputs(book, prices, rules, impact, max_rounds)]
+    base = check_cascade_inputs(book, prices, rules, impact, max_rounds)
+
+    def margin_pass(out: SparseCascade, p: list[float]):
+        now = SparseBook(book.offsets, book.names, out.shares, out.cash, book.broker, book.n_names)
+        one = sparse_reference.clearing_pass_sparse(now, out.prices, rules)
+        sellers = [(int(i), float(f)) for i, f in zip(one.called, one.fraction, strict=True)]
+        return one.stats, (one.sold_shares, one.sold_usd, one.bought_usd), sellers
+
+    return run_rounds(book, base, impact, max_rounds, margin_pass)
+
+
+def run_rounds(book: SparseBook, base, impact: CascadeImpact, max_rounds: int, one_pass) -> SparseCascade:
+    """The round loop both references run (this cascade's and :mod:`sim.book.sparse_targeting_reference`).
+
+    Each round: ``one_pass`` at the round's prices, its counters recorded and added to the totals,
+    its sellers' sales applied (:func:`apply_sale`), every name repriced from ``base`` by its
+    cumulative forced flow; until a pass finds nobody or ``max_rounds``.
+
+    Parameters
+    ----------
+    book : SparseBook
+        N accounts in CSR layout (not changed).
+    base : array of float, (M,)
+        $ per share at the start (checked).
+    impact : CascadeImpact
+        Impact per name.
+    max_rounds : int
+        Most passes.
+    one_pass : callable
+        ``one_pass(out, p)`` with the cascade so far and the round's prices (list of float); returns
+        the pass's ``SPARSE_STAT_*`` counters, its per-name (shares, sold $, bought $) and its
+        sellers as (account, fraction sold) pairs, without changing ``out``.
+
+    Returns
+    -------
+    SparseCascade
+        As the kernels' public functions.
+    """
+    base = [float(x) for x in base]
     out = empty_cascade(book, np.asarray(base), max_rounds)
     for r in range(max_rounds):
         out.stats[CASCADE_STAT_ROUNDS] = r + 1
-        now = SparseBook(book.offsets, book.names, out.shares, out.cash, book.broker, book.n_names)
         p = [float(x) for x in out.prices]
-        one = sparse_reference.clearing_pass_sparse(now, out.prices, rules)
-        out.per_round[r, :N_SPARSE_STATS] = one.stats
+        stats, (shares, sold, bought), sellers = one_pass(out, p)
+        out.per_round[r, :N_SPARSE_STATS] = stats
         for total, counter in _TOTALS:
-            out.stats[total] += one.stats[counter]
-        if one.n_called == 0:
+            out.stats[total] += stats[counter]
+        if not sellers:
             out.stats[CASCADE_STAT_CONVERGED] = 1.0
             break
-        for i, f in zip(one.called, one.fraction, strict=True):
-            apply_sale(out, int(i), float(f), p)
+        for i, f in sellers:
+            apply_sale(out, i, f, p)
         largest = 0.0
         for j in range(book.n_names):
-            out.sold_shares[j] += one.sold_shares[j]
-            out.sold_usd[j] += one.sold_usd[j]
-            out.bought_usd[j] += one.bought_usd[j]
-            out.flow_usd[j] -= one.sold_usd[j] - one.bought_usd[j]
+            out.sold_shares[j] += shares[j]
+            out.sold_usd[j] += sold[j]
+            out.bought_usd[j] += bought[j]
+            out.flow_usd[j] -= sold[j] - bought[j]
             move = name_log_impact(float(out.flow_usd[j]), impact.model, float(impact.coef[j]), impact.y,
                                    float(impact.sigma_daily[j]), float(impact.adv_usd[j]), float(impact.thinning[j]))
             out.prices[j] = base[j] * detmath.exp(move)

@@ -1,10 +1,11 @@
 """Plain-Python reference of the leverage-targeting cascade: loops, no numba.
 
 The correctness oracle for :func:`sim.book.sparse_targeting.cascade_targeting`: each round marks
-every account, sells back to target with the rule of :mod:`sim.core.targeting`, applies the sales
-account by account and moves prices name by name with the cascade's impact formula
-(:func:`sim.book.sparse_cascade.name_log_impact`), the same sums in the same order, so the two
-agree to rounding (in practice bit for bit).
+every account and sells back to target with the rule of :mod:`sim.core.targeting`; the rounds
+themselves (sales applied account by account, prices moved name by name with the cascade's impact
+formula) are the margin cascade reference's :func:`sim.book.sparse_cascade_reference.run_rounds`,
+the same sums in the same order as the kernel, so the two agree to rounding (in practice bit for
+bit).
 """
 
 from __future__ import annotations
@@ -21,28 +22,10 @@ from sim.book.sparse import (
     SPARSE_STAT_SOLD_USD,
     SparseBook,
 )
-from sim.book.sparse_cascade import (
-    CASCADE_ROUND_MAX_MOVE,
-    CASCADE_STAT_BOUGHT_USD,
-    CASCADE_STAT_CALLS,
-    CASCADE_STAT_CLOSE_OUTS,
-    CASCADE_STAT_CONVERGED,
-    CASCADE_STAT_LOSSES,
-    CASCADE_STAT_ROUNDS,
-    CASCADE_STAT_SOLD_USD,
-    CascadeImpact,
-    SparseCascade,
-    empty_cascade,
-    name_log_impact,
-)
-from sim.book.sparse_cascade_reference import apply_sale
+from sim.book.sparse_cascade import CascadeImpact, SparseCascade
+from sim.book.sparse_cascade_reference import run_rounds
 from sim.book.sparse_targeting import check_targeting_inputs
-from sim.core import detmath
 from sim.core.targeting import TARGETING_TOLERANCE, over_target, targeting_fraction
-
-_TOTALS = ((CASCADE_STAT_CALLS, SPARSE_STAT_CALLS), (CASCADE_STAT_CLOSE_OUTS, SPARSE_STAT_CLOSE_OUTS),
-           (CASCADE_STAT_SOLD_USD, SPARSE_STAT_SOLD_USD), (CASCADE_STAT_BOUGHT_USD, SPARSE_STAT_BOUGHT_USD),
-           (CASCADE_STAT_LOSSES, SPARSE_STAT_LOSSES))
 
 
 def _pass(out: SparseCascade, p: list[float], targets: list[float], tolerance: float, sales: np.ndarray,
@@ -110,32 +93,11 @@ def cascade_targeting(book: SparseBook, prices, targets, impact: CascadeImpact, 
         As :func:`sim.book.sparse_targeting.cascade_targeting`.
     """
     checked, wanted = check_targeting_inputs(book, prices, targets, impact, max_rounds, tolerance)
-    base = [float(x) for x in checked]
     goal = [float(x) for x in wanted]
-    out = empty_cascade(book, np.asarray(base), max_rounds)
-    for r in range(max_rounds):
-        out.stats[CASCADE_STAT_ROUNDS] = r + 1
-        p = [float(x) for x in out.prices]
+
+    def targeting_pass(out: SparseCascade, p: list[float]):
         sales, stats = np.zeros((3, book.n_names)), np.zeros(N_SPARSE_STATS)
         sellers = _pass(out, p, goal, tolerance, sales, stats)
-        out.per_round[r, :N_SPARSE_STATS] = stats
-        for total, counter in _TOTALS:
-            out.stats[total] += stats[counter]
-        if not sellers:
-            out.stats[CASCADE_STAT_CONVERGED] = 1.0
-            break
-        for i, f in sellers:
-            apply_sale(out, i, f, p)
-        largest = 0.0
-        for j in range(book.n_names):
-            out.sold_shares[j] += sales[0, j]
-            out.sold_usd[j] += sales[1, j]
-            out.bought_usd[j] += sales[2, j]
-            out.flow_usd[j] -= sales[1, j] - sales[2, j]
-            move = name_log_impact(float(out.flow_usd[j]), impact.model, float(impact.coef[j]), impact.y,
-                                   float(impact.sigma_daily[j]), float(impact.adv_usd[j]), float(impact.thinning[j]))
-            out.prices[j] = base[j] * detmath.exp(move)
-            largest = max(largest, abs(float(out.prices[j]) / p[j] - 1.0))
-        out.per_round[r, CASCADE_ROUND_MAX_MOVE] = largest
-    out.per_round = out.per_round[:out.rounds]
-    return out
+        return stats, (sales[0], sales[1], sales[2]), sellers
+
+    return run_rounds(book, checked, impact, max_rounds, targeting_pass)
