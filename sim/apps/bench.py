@@ -132,9 +132,13 @@ def pass_bytes_per_account(k: int = 1) -> int:
     return 8 * (2 * k + 2)
 
 
-def _same(a, b, rtol: float, what: str) -> None:
-    for name in ("prices", "sold_usd", "bought_usd", "stats"):
-        if not np.allclose(getattr(a, name), getattr(b, name), rtol=rtol, atol=0.0):
+def same_as_reference(a, b, rtol: float, what: str,
+                      names: tuple[str, ...] = ("prices", "sold_usd", "bought_usd", "stats")) -> None:
+    """Raise BenchmarkMismatch unless the fields ``names`` of result ``a`` (a kernel's) and ``b`` (the
+    reference's) have the same shapes and agree within ``rtol``; ``what`` names the kernel in the message."""
+    for name in names:
+        x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
+        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=0.0):
             raise BenchmarkMismatch(f"{what}: {name} differs from the reference; refusing to time it")
 
 
@@ -147,11 +151,11 @@ def clearing_pass(n: int, reps: int, mesa_max: int, rng: np.random.Generator) ->
     ref_accounts = reference.accounts_from_arrays(accounts.copy()) if n <= mesa_max else None
     out_k = clearing.clear(accounts.copy(), RULES, *args)
     out_np = clear_numpy(accounts.copy(), RULES, *args)
-    _same(out_np, out_k, 1e-9, "numpy clearing")
+    same_as_reference(out_np, out_k, 1e-9, "numpy clearing")
     result = {"accounts": n}
     if ref_accounts is not None:
         out_r = reference.clear(ref_accounts, RULES, *args)
-        _same(out_k, out_r, 1e-12, "numba kernel")
+        same_as_reference(out_k, out_r, 1e-12, "numba kernel")
     result["kernel"] = summary_times(time_calls(lambda: clearing.clear(accounts, RULES, *args), reps), n)
     result["numpy"] = summary_times(time_calls(lambda: clear_numpy(accounts, RULES, *args), max(1, reps // 2)), n)
     if n <= mesa_max:
@@ -173,7 +177,7 @@ def cascade(n: int, reps: int, rng: np.random.Generator) -> dict:
     log_base, adv = np.log([88.0]), np.ones(1)
     ref = clear_numpy(accounts.copy(), RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
     out = clearing.clear(accounts.copy(), RULES, 0, 0, log_base, np.zeros(1), LINEAR, coef, adv, 1000)
-    _same(ref, out, 1e-9, "cascade kernel")
+    same_as_reference(ref, out, 1e-9, "cascade kernel")
     times = []
     for _ in range(reps):
         fresh = accounts.copy()  # every repetition starts from the same book

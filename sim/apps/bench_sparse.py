@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.apps.bench import BenchmarkMismatch, cascade, summary_times, time_calls
+from sim.apps.bench import cascade, same_as_reference, summary_times, time_calls
 from sim.book import sparse_cascade_reference, sparse_reference
 from sim.book.sparse import SparseBook, SparseRules
 from sim.book.sparse_cascade import (
@@ -127,9 +127,8 @@ def check_against_reference(book: SparseBook, prices: np.ndarray, rules: SparseR
     for marked in (prices, 0.7 * prices):
         k = clearing_pass_sparse(part, marked, rules, per_account=True)
         r = sparse_reference.clearing_pass_sparse(part, marked, rules, per_account=True)
-        for name in ("sold_usd", "bought_usd", "fraction", "equity", "requirement", "stats"):
-            if not np.allclose(getattr(k, name), getattr(r, name), rtol=1e-12, atol=0.0):
-                raise BenchmarkMismatch(f"sparse kernel: {name} differs from the reference; refusing to time it")
+        same_as_reference(k, r, 1e-12, "sparse kernel",
+                          ("sold_usd", "bought_usd", "fraction", "equity", "requirement", "stats"))
 
 
 def sparse_pass(n: int, reps: int, rng: np.random.Generator, stream: dict, positions: int = 8) -> dict:
@@ -225,10 +224,7 @@ def check_cascade_against_reference(book: SparseBook, prices: np.ndarray, rules:
     impact, shocked = cascade_impact(part, prices), (1.0 - GAP) * prices
     k = cascade_sparse(part, shocked, rules, impact, MAX_ROUNDS)
     r = sparse_cascade_reference.cascade_sparse(part, shocked, rules, impact, MAX_ROUNDS)
-    for name in ("prices", "shares", "cash", "sold_usd", "per_round", "stats"):
-        a, b = getattr(k, name), getattr(r, name)
-        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0.0):
-            raise BenchmarkMismatch(f"sparse cascade: {name} differs from the reference; refusing to time it")
+    same_as_reference(k, r, 1e-12, "sparse cascade", ("prices", "shares", "cash", "sold_usd", "per_round", "stats"))
 
 
 def sparse_cascade_bench(n: int, reps: int, rng: np.random.Generator, dense: dict | None = None,
