@@ -42,6 +42,7 @@ import pandas as pd
 from arch.data import nasdaq, sp500
 
 from sim.analysis import stylized_facts as sf
+from sim.analysis.stats import block_rows
 from sim.config import finra
 from sim.config.calibration import MOMENTS as CONFIG_MOMENTS
 from sim.core.detarrays import log_array
@@ -195,13 +196,7 @@ def bootstrap_draws(sample: MonthlySample, statistic: Callable[[MonthlySample], 
     if replications < 2:
         raise InputError(f"replications = {replications}: must be >= 2", field="replications", allowed=">= 2")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    blocks = -(-m // block)
-    rows = []
-    for _ in range(replications):
-        starts = rng.integers(0, m, size=blocks)
-        order = ((starts[:, None] + np.arange(block)[None, :]) % m).ravel()[:m]
-        rows.append(statistic(sample.take(order)))
-    return np.array(rows)
+    return np.array([statistic(sample.take(block_rows(rng, m, block, circular=True))) for _ in range(replications)])
 
 
 def bootstrap_cov(sample: MonthlySample, names: Sequence[str] = MOMENTS, replications: int = 500, block: int = 12,

@@ -46,3 +46,33 @@ def mean_ci(x: pd.Series | np.ndarray) -> tuple[float, float]:
         return (math.nan, math.nan)
     half = Z95 * float(np.std(x, ddof=1)) / math.sqrt(x.size) if x.size > 1 else math.nan
     return (float(np.mean(x)), half)
+
+
+def block_rows(rng: np.random.Generator, n: int, block: int, circular: bool = False) -> np.ndarray:
+    """Row indices of one block-bootstrap resample of ``n`` rows.
+
+    ceil(n / block) blocks of ``block`` consecutive rows, their starts drawn uniformly with ``rng``,
+    truncated to n rows: a moving-block bootstrap (Kuensch 1989; starts in [0, n - block]) or, with
+    ``circular``, a circular one (Politis and Romano 1992; starts in [0, n), blocks wrap around).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the block starts (ceil(n / block) integers).
+    n : int
+        Rows in the sample (>= block).
+    block : int
+        Rows per block (>= 1).
+    circular : bool
+        Wrap blocks around the end instead of keeping them inside the sample.
+
+    Returns
+    -------
+    ndarray of int, (n,)
+        The resample's rows, in order.
+    """
+    count = -(-n // block)
+    starts = rng.integers(0, n if circular else n - block + 1, size=count)
+    rows = starts[:, None] + np.arange(block)
+    return (rows % n if circular else rows).ravel()[:n]
+

@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.analysis import gamma_regimes
 from sim.analysis import stylized_facts as sf
+from sim.analysis.stats import block_rows
 from sim.config.scenario import Scenario, coerce, load
 from sim.core.detarrays import dot, log1p_array
 from sim.core.errors import InputError
@@ -186,13 +187,8 @@ def bootstrap_se(stat: Callable[[np.ndarray], dict[str, float]], data: np.ndarra
     their starts drawn uniformly (Kuensch 1989), truncated to n rows; the SE is the sd (ddof 1)
     of the ``reps`` replicates.
     """
-    n = data.shape[0]
     rng = np.random.default_rng(seed)
-    count = -(-n // block)
-    rows = []
-    for _ in range(reps):
-        starts = rng.integers(0, n - block + 1, size=count)
-        rows.append(stat(data[(starts[:, None] + np.arange(block)).ravel()[:n]]))
+    rows = [stat(data[block_rows(rng, data.shape[0], block)]) for _ in range(reps)]
     return {key: _sd(np.array([row[key] for row in rows])) for key in rows[0]}
 
 
