@@ -18,6 +18,7 @@ from typing import Any, ClassVar, get_type_hints
 from sim.config.fields import Field, Items, Table, schema_rows
 from sim.config.fields import spec_field as _field
 from sim.config.schema_options import Dealers, OpenInterest, OptionSeries
+from sim.config.schema_stocks import StockBroker, StockEvent, StockLetf, Stocks
 from sim.core.rules import FINRA_MAINTENANCE, FINRA_MAINTENANCE_SHORT, REG_T_INITIAL, REG_T_INITIAL_SHORT
 
 MAX_SEED = 2**63 - 1
@@ -267,6 +268,10 @@ class Scenario:
     open_interest: OpenInterest = field(default_factory=OpenInterest)
     vol_control: VolControl = field(default_factory=VolControl)
     value_funds: ValueFunds = field(default_factory=ValueFunds)
+    stocks: Stocks = field(default_factory=Stocks)
+    stock_brokers: list[StockBroker] = field(default_factory=list)
+    stock_letfs: list[StockLetf] = field(default_factory=list)
+    stock_events: list[StockEvent] = field(default_factory=list)
 
     @property
     def n_assets(self) -> int:
@@ -304,15 +309,21 @@ _LATER_FIELDS: dict[tuple[str, ...], Any] = {
     ("market", "garch_beta"): 0.0,
     ("market", "garch_asymmetry"): 0.0,
     ("market", "news_to_price"): 0.0,
+    ("stocks",): dataclasses.asdict(Stocks()),
+    ("stock_brokers",): [],
+    ("stock_letfs",): [],
+    ("stock_events",): [],
 }
 """Fields added after 0.1.0 and their defaults (left out of ``to_dict`` and the hash at default)."""
 
 SECTIONS: dict[str, type] = {"meta": Meta, "simulation": Simulation, "market": Market, "impact": Impact,
                              "channels": Channels, "letf": Letf, "dealers": Dealers, "vol_control": VolControl,
                              "liquidity": Liquidity, "margin": Margin, "value_funds": ValueFunds,
-                             "open_interest": OpenInterest}
+                             "open_interest": OpenInterest,
+                             "stocks": Stocks}
 """The scenario's tables, in the order they are validated."""
-LIST_SECTIONS: dict[str, type] = {"brokers": Broker, "events": Event, "letf_funds": LetfFund, "options": OptionSeries}
+LIST_SECTIONS: dict[str, type] = {"brokers": Broker, "events": Event, "letf_funds": LetfFund, "options": OptionSeries,
+                                  "stock_brokers": StockBroker, "stock_letfs": StockLetf, "stock_events": StockEvent}
 """The scenario's lists of tables."""
 
 
@@ -328,7 +339,10 @@ def _table(cls: type) -> Table:
 
 
 _NOUNS = {"brokers": ("broker", "brokers"), "events": ("event", "events"),
-          "letf_funds": ("leveraged ETF", "leveraged ETFs"), "options": ("option series", "option series")}
+          "letf_funds": ("leveraged ETF", "leveraged ETFs"), "options": ("option series", "option series"),
+          "stock_brokers": ("stock-book broker", "stock-book brokers"),
+          "stock_letfs": ("stock leveraged ETF", "stock leveraged ETFs"),
+          "stock_events": ("stock event", "stock events")}
 
 SHAPE = Table(
     {**{name: _table(cls) for name, cls in SECTIONS.items()},

@@ -1,0 +1,1 @@
+"""The stock layer: N stocks on the market's path, a concentrated sparse margin book, name-level funds and events."""
