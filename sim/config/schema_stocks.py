@@ -77,6 +77,13 @@ class StockBroker:
     add_on: float = _field(0.0, lo=0.0, hi=1.0, doc="extra maintenance rate on a concentrated position")
     target: float = _field(1.05, lo=1.0, hi=10.0,
                            doc="a forced sale restores equity to this multiple of the requirement")
+    leverage_mean: float = _field(0.0, lo=0.0, hi=10.0, unit="long value / equity",
+                                  doc="mean gross long leverage of this broker's accounts (0 = stocks.leverage_mean)")
+    names_per_account: float = _field(0.0, lo=0.0, hi=20.0, unit="names",
+                                      doc="mean names held by this broker's accounts (0 = stocks.names_per_account)")
+    concentration: float = _field(0.0, lo=0.0, hi=100.0,
+                                  doc="Dirichlet weight of this broker's accounts' names (0 = stocks.concentration)")
+    sector: str = _field("", doc="draw this broker's accounts' longs from this sector only ('' = the whole universe)")
 
 
 @dataclass
