@@ -188,21 +188,31 @@ def day_shown(page) -> int:
 
 
 def pause(page) -> int:
-    """Press ❚❚ (if still playing: the run may have reached its end) and wait until the day shown
-    holds still; the day."""
-    button = page.get_by_role("button", name="❚❚")
-    if button.count():
+    """Press ❚❚ (if still playing: the run may have reached its end), wait until the page shows ▶
+    again, then until the day shown holds still for 2.5 s (a step in flight when ❚❚ was pressed
+    still lands, and on a loaded machine one step can take over a second to draw); the day."""
+    for _ in range(3):  # a click that lands while the button is redrawn can be lost: press again
+        button = page.get_by_role("button", name="❚❚")
+        if not button.count():
+            break
         try:
             button.click(timeout=5_000)
         except playwright_api.TimeoutError:  # the run ended meanwhile: the button went back to a disabled ▶
             assert page.get_by_role("button", name="▶").is_disabled()
-    shown = -1
-    for _ in range(20):
-        page.wait_for_timeout(700)
+        try:
+            page.get_by_role("button", name="▶").wait_for(timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            continue
+    shown, since = day_shown(page), time.perf_counter()
+    deadline = since + 60
+    while time.perf_counter() < deadline:
+        page.wait_for_timeout(250)
         now = day_shown(page)
-        if now == shown:
+        if now != shown:
+            shown, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= 2.5:
             return now
-        shown = now
     raise AssertionError("the page kept moving after pause")
 
 
