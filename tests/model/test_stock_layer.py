@@ -196,3 +196,21 @@ def test_bad_inputs_are_one_line_errors():
         run_stock_layer(sb, QUIET, [], [], np.zeros(3), np.zeros(3), np.random.SeedSequence(1))
     with pytest.raises(InputError, match="unknown stock channel 'gamma'"):
         run_stock_layer(sb, QUIET, [], [], np.zeros(3), np.ones(3), np.random.SeedSequence(1), channels={"gamma": 1})
+
+
+def test_the_stricter_broker_sells_first_and_the_laxer_one_closes_accounts_out():
+    """Two brokers, identical accounts in one name (40% equity): a 15% fall calls the 35% broker, not the 25% one;
+    a further 30% fall leaves the 25% broker's accounts owing more than they hold."""
+    offsets = np.arange(0, 21)
+    book = SparseBook(offsets, np.zeros(20, dtype=np.int64), np.full(20, 1e4), np.full(20, -6e5),
+                      np.repeat([0, 1], 10).astype(np.int32), 2)
+    rule = SparseRules(np.array([[0.35, 0.3, 0.5, 0.0, 1.0], [0.25, 0.3, 0.5, 0.0, 1.0]]), np.zeros(2),
+                       np.zeros(2), np.ones(2, dtype=bool))
+    sb = quiet_book(book, rule)
+    events = [StockEvent(1, "shock", sb.universe.ticker[0], -0.15, 1),
+              StockEvent(2, "shock", sb.universe.ticker[0], -0.30, 1)]
+    path = run_stock_layer(sb, QUIET, [], events, np.zeros(3), np.ones(3), np.random.SeedSequence(1))
+    strict, lax = path.broker_forced_sales_usd[:, 0], path.broker_forced_sales_usd[:, 1]
+    assert strict[0] == 0 and strict[1] > 0 and lax[1] == 0  # equity 25/85 = 29% < 35%, but > 25%
+    assert path.broker_close_outs[2, 1] == 10 and path.losses_usd[2] > 0
+    assert path.broker_close_outs[:, 0].sum() == 0

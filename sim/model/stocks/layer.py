@@ -250,6 +250,7 @@ def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: Stoc
     """The margin cascade at the day's prices; its forced flow joins the names' impact."""
     spec = sqrt_impact(state.sigma_daily, state.adv, stocks.impact_y, np.full(state.n, thinning))
     out = ops["cascade"](state.book, state.prices, state.rules, spec, stocks.max_rounds)
+    _by_broker(state, out.book(), path, t)
     state.book = out.book()
     zero = np.zeros(state.n)
     ops["impact"](out.flow_usd, stocks.impact_y, state.sigma_daily, state.adv, thinning, zero, state.impact_log,
@@ -263,12 +264,27 @@ def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: Stoc
     path.losses_usd[t] = out.stats[CASCADE_STAT_LOSSES]
 
 
+def _by_broker(state: _State, after: SparseBook, path: StockPath, t: int) -> None:
+    """Each broker's forced long sales (valued at the day's prices) and close-outs in the day's cascade."""
+    before = state.book
+    owner = np.repeat(np.arange(before.n), np.diff(before.offsets))
+    sold = np.maximum(before.shares - after.shares, 0.0) * (before.shares > 0.0) * state.prices[before.names]
+    per_account = np.bincount(owner, sold, before.n)
+    held = np.bincount(owner, before.shares != 0.0, before.n) > 0
+    left = np.bincount(owner, after.shares != 0.0, before.n) > 0
+    b = path.broker_forced_sales_usd.shape[1]
+    path.broker_forced_sales_usd[t] = np.bincount(before.broker, per_account, b)
+    path.broker_close_outs[t] = np.bincount(before.broker, held & ~left, b)
+
+
 def _empty_path(book: StockBook, d: int) -> StockPath:
     u = book.universe
     n = len(u.ticker)
     grid = [np.zeros((d, n)) for _ in range(7)]
     line = [np.zeros(d) for _ in range(9)]
-    return StockPath(tuple(u.ticker), tuple(u.sector), book.price0.copy(), *grid, *line)
+    b = book.rules.n_brokers
+    return StockPath(tuple(u.ticker), tuple(u.sector), book.price0.copy(), *grid, *line, np.zeros((d, b)),
+                     np.zeros((d, b)))
 
 
 def _record(path: StockPath, state: _State, t: int, previous: np.ndarray, debt: np.ndarray,

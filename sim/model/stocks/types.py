@@ -9,7 +9,7 @@ square-root law. Its flows do not feed back into the market's index (see docs/st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,6 +65,11 @@ class StockPath:
     brokers), ``forced_sales_usd``, ``buy_ins_usd``, ``hhi`` (Herfindahl index of margin debt
     across names, in (0, 1]), ``top10_share`` (share of margin debt against the 10 names holding
     the most).
+
+    Per day and broker of the stock book ((D, B), brokers in ``StockBook.broker_names`` order):
+    ``broker_forced_sales_usd`` ($ of longs its accounts were forced to sell, valued at the day's
+    close) and ``broker_close_outs`` (its accounts closed out that day: every position sold and the
+    negative balance written off by the broker).
     """
     tickers: tuple[str, ...]
     sectors: tuple[str, ...]
@@ -85,6 +90,8 @@ class StockPath:
     total_buy_ins_usd: np.ndarray
     hhi: np.ndarray
     top10_share: np.ndarray
+    broker_forced_sales_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    broker_close_outs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def days(self) -> int:
