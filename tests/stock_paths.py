@@ -46,7 +46,8 @@ def random_path(n: int = 40, days: int = 60, seed: int = 0, crash_day: int = 20)
     price0 = 20.0 + 200.0 * rng.random(n)
     price = price0 * np.cumprod(1.0 + ret, axis=0)
     forced = np.zeros((days, n))
-    forced[crash_day: crash_day + 4] = 1e7 * rng.random((4, n)) * np.where(in_tech, 20.0, 1.0)
+    size = detrandom.lognormal(rng, 0.0, 1.0, n) * np.where(in_tech, 2.0, 1.0)  # tech sold most, overall
+    forced[crash_day: crash_day + 4] = 1e7 * rng.random((4, n)) * size
     return stock_path(price0, price, sectors, forced, seed=seed)
 
 
