@@ -1,0 +1,243 @@
+"""Tables of one stock-layer run (:class:`sim.model.stocks.types.StockPath`): drawdowns, sector indices, attribution.
+
+* :func:`max_drawdowns`, :func:`sector_levels`: per name, the largest fall from a running peak; per
+  sector, a cap-weighted buy-and-hold index (100 at day 0's open).
+* :func:`stock_summary`, :func:`sector_summary`: one row per name / sector.
+* :func:`name_attribution`, :func:`sector_attribution`: Shapley attribution over the layer's
+  channels (:data:`sim.model.stocks.types.STOCK_CHANNELS`) of a metric per name or sector, from
+  the runs with every subset of channels on (same seed and shocks), with the weights of
+  :func:`sim.analysis.attribution.shapley`. By construction ``none`` (the metric with no channel
+  on) plus the channels' values equals ``total`` (all on), name by name.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.attribution import shapley
+from sim.core.errors import InputError
+from sim.model.stocks.types import STOCK_CHANNELS, StockPath
+
+METRICS = ("drawdown", "return", "forced_sales")
+"""Attribution metrics: max drawdown (fraction, > 0 = a fall), total return over the run (fraction)
+and total forced sales ($: margin calls' long sales)."""
+
+
+def max_drawdowns(price0, price) -> np.ndarray:
+    """Each name's largest fall from its running peak, as a fraction (0 = never below a previous high).
+
+    Parameters
+    ----------
+    price0 : array of float, (N,)
+        $ per share at day 0's open (the first peak).
+    price : array of float, (D, N)
+        $ per share at each day's close, > 0.
+
+    Returns
+    -------
+    ndarray
+        (N,) in [0, 1): max over t of 1 - price[t] / max(price0, price[:t + 1]).
+    """
+    p0 = np.asarray(price0, dtype=np.float64)
+    p = np.asarray(price, dtype=np.float64)
+    if p.ndim != 2 or p0.shape != (p.shape[1],) or not (np.all(p0 > 0) and np.all(p > 0)):
+        raise InputError("price: must be > 0 of shape (D, N) with price0 > 0 of shape (N,)", field="price",
+                         allowed="> 0, shapes (D, N) and (N,)")
+    return (1.0 - p / running_peak(p0, p)).max(axis=0)
+
+
+def running_peak(price0: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """(D, N): the highest price so far, day 0's open included."""
+    return np.maximum.accumulate(np.vstack([price0[None, :], price]), axis=0)[1:]
+
+
+def _sectors(path: StockPath) -> list[str]:
+    """The sectors in order of first appearance."""
+    return list(dict.fromkeys(path.sectors))
+
+
+def _caps(path: StockPath, market_value0) -> np.ndarray:
+    if market_value0 is None:
+        return np.ones(path.n)
+    mv = np.asarray(market_value0, dtype=np.float64)
+    if mv.shape != (path.n,) or not (np.isfinite(mv).all() and np.all(mv > 0)):
+        raise InputError(f"market_value0: must be finite > 0 of shape ({path.n},)", field="market_value0",
+                         allowed=f"> 0, shape ({path.n},)")
+    return mv
+
+
+def sector_levels(path: StockPath, market_value0=None) -> pd.DataFrame:
+    """Each sector's cap-weighted index per day: 100 x sum_j mv_j price[t, j] / price0_j / sum_j mv_j.
+
+    Parameters
+    ----------
+    path : StockPath
+        One run of the stock layer.
+    market_value0 : array of float, (N,), optional
+        $ market value of each name at day 0 (``StockBook.price0 * StockBook.shares_outstanding``;
+        the path does not carry shares outstanding). Default: equal $ in every name at day 0.
+
+    Returns
+    -------
+    DataFrame
+        Index ``day`` (0..D-1, at the close), one column per sector in order of first appearance;
+        100 = day 0's open. A buy-and-hold index: weights drift with prices, as a cap weight does.
+    """
+    mv = _caps(path, market_value0)
+    grown = path.price / path.price0 * mv
+    sectors = np.asarray(path.sectors)
+    cols = {s: 100.0 * grown[:, sectors == s].sum(axis=1) / mv[sectors == s].sum() for s in _sectors(path)}
+    return pd.DataFrame(cols, index=pd.RangeIndex(path.days, name="day"))
+
+
+def name_metric(path: StockPath, metric: str) -> np.ndarray:
+    """(N,) one of :data:`METRICS` per name."""
+    if metric == "drawdown":
+        return max_drawdowns(path.price0, path.price)
+    if metric == "return":
+        return path.price[-1] / path.price0 - 1.0
+    if metric == "forced_sales":
+        return path.forced_sales_usd.sum(axis=0)
+    raise InputError(f"metric: must be one of {', '.join(METRICS)}, got {metric!r}", field="metric",
+                     allowed=", ".join(METRICS))
+
+
+def sector_metric(path: StockPath, metric: str, market_value0=None) -> np.ndarray:
+    """(S,) one of :data:`METRICS` per sector, in :func:`sector_levels`' column order (on its index)."""
+    if metric == "forced_sales":
+        sectors = np.asarray(path.sectors)
+        sold = path.forced_sales_usd.sum(axis=0)
+        return np.array([sold[sectors == s].sum() for s in _sectors(path)])
+    levels = sector_levels(path, market_value0).to_numpy() / 100.0
+    if metric == "return":
+        return levels[-1] - 1.0
+    if metric == "drawdown":
+        return max_drawdowns(np.ones(levels.shape[1]), levels)
+    raise InputError(f"metric: must be one of {', '.join(METRICS)}, got {metric!r}", field="metric",
+                     allowed=", ".join(METRICS))
+
+
+def _check_runs(paths: Mapping[frozenset[str], StockPath]) -> StockPath:
+    """The all-on run, after checking that every subset of the channels is there, alike in names."""
+    want = {frozenset(c) for k in range(len(STOCK_CHANNELS) + 1) for c in itertools.combinations(STOCK_CHANNELS, k)}
+    got = {frozenset(k) for k in paths}
+    if got != want:
+        missing = sorted("+".join(sorted(s)) or "none" for s in want - got)
+        extra = sorted("+".join(sorted(s)) for s in got - want)
+        raise InputError(f"paths: must hold one run per subset of {', '.join(STOCK_CHANNELS)}"
+                         f"{'; missing ' + ', '.join(missing) if missing else ''}"
+                         f"{'; unknown ' + ', '.join(extra) if extra else ''}", field="paths",
+                         allowed=f"the {len(want)} subsets of {', '.join(STOCK_CHANNELS)}")
+    full = paths[frozenset(STOCK_CHANNELS)]
+    for p in paths.values():
+        if p.tickers != full.tickers or p.sectors != full.sectors:
+            raise InputError("paths: every run must have the same tickers and sectors", field="paths",
+                             allowed="runs of one universe")
+    return full
+
+
+def _attribute(values: dict[frozenset[str], np.ndarray], index: pd.Index) -> pd.DataFrame:
+    phi = shapley(STOCK_CHANNELS, lambda s: values[s])
+    out = {"none": values[frozenset()]}
+    out.update({c: np.broadcast_to(phi[c], index.shape).astype(np.float64) for c in STOCK_CHANNELS})
+    out["total"] = values[frozenset(STOCK_CHANNELS)]
+    return pd.DataFrame(out, index=index)
+
+
+def name_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "drawdown") -> pd.DataFrame:
+    """Shapley attribution of a metric per name over the channels.
+
+    Parameters
+    ----------
+    paths : mapping of frozenset of str to StockPath
+        One run per subset of :data:`STOCK_CHANNELS` (all 2^k), keyed by the channels on.
+    metric : str
+        One of :data:`METRICS`: ``drawdown`` (fraction), ``return`` (fraction) or ``forced_sales`` ($).
+
+    Returns
+    -------
+    DataFrame
+        Index ``ticker``; columns ``sector``, ``none`` (no channel on), one per channel (its
+        Shapley value) and ``total`` (all on); ``none`` + channels = ``total`` up to rounding.
+    """
+    full = _check_runs(paths)
+    values = {frozenset(k): name_metric(p, metric) for k, p in paths.items()}
+    table = _attribute(values, pd.Index(full.tickers, name="ticker"))
+    table.insert(0, "sector", list(full.sectors))
+    return table
+
+
+def sector_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "drawdown",
+                       market_value0=None) -> pd.DataFrame:
+    """Shapley attribution of a metric per sector (drawdown and return on :func:`sector_levels`' index).
+
+    Parameters
+    ----------
+    paths : mapping of frozenset of str to StockPath
+        As for :func:`name_attribution`.
+    metric : str
+        One of :data:`METRICS`; ``forced_sales`` sums the sector's names.
+    market_value0 : array of float, (N,), optional
+        Day-0 market values for the sector indices (see :func:`sector_levels`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``sector``; columns ``none``, one per channel, ``total``.
+    """
+    full = _check_runs(paths)
+    values = {frozenset(k): sector_metric(p, metric, market_value0) for k, p in paths.items()}
+    return _attribute(values, pd.Index(_sectors(full), name="sector"))
+
+
+def stock_summary(path: StockPath) -> pd.DataFrame:
+    """One row per name: what the run did to it.
+
+    Returns
+    -------
+    DataFrame
+        Index ``ticker``; columns ``sector``, ``drawdown`` (max, fraction), ``return`` (over the
+        run, fraction), ``forced_sales_usd`` and ``buy_ins_usd`` (summed over days, $),
+        ``peak_margin_debt_usd`` ($), ``peak_short_interest`` (fraction of shares outstanding),
+        ``letf_flow_usd`` (net $ the leveraged ETFs traded, + = bought) and ``letf_gross_usd``
+        ($ traded either way).
+    """
+    return pd.DataFrame({
+        "sector": list(path.sectors),
+        "drawdown": max_drawdowns(path.price0, path.price),
+        "return": path.price[-1] / path.price0 - 1.0,
+        "forced_sales_usd": path.forced_sales_usd.sum(axis=0),
+        "buy_ins_usd": path.buy_ins_usd.sum(axis=0),
+        "peak_margin_debt_usd": path.margin_debt_usd.max(axis=0),
+        "peak_short_interest": path.short_interest.max(axis=0),
+        "letf_flow_usd": path.letf_flow_usd.sum(axis=0),
+        "letf_gross_usd": np.abs(path.letf_flow_usd).sum(axis=0),
+    }, index=pd.Index(path.tickers, name="ticker"))
+
+
+def sector_summary(path: StockPath, market_value0=None) -> pd.DataFrame:
+    """One row per sector: its index's drawdown and return, and its names' flows summed.
+
+    Returns
+    -------
+    DataFrame
+        Index ``sector``; columns ``names`` (count), ``drawdown`` and ``return`` (of
+        :func:`sector_levels`' index, fractions), ``forced_sales_usd``, ``buy_ins_usd``,
+        ``letf_flow_usd`` ($ summed over names and days) and ``peak_margin_debt_usd`` (the peak
+        over days of the sector's margin debt, $).
+    """
+    names = stock_summary(path)
+    sectors = np.asarray(path.sectors)
+    order = _sectors(path)
+    sums = names.groupby("sector", sort=False)[["forced_sales_usd", "buy_ins_usd", "letf_flow_usd"]].sum()
+    return pd.DataFrame({
+        "names": [int((sectors == s).sum()) for s in order],
+        "drawdown": sector_metric(path, "drawdown", market_value0),
+        "return": sector_metric(path, "return", market_value0),
+        **{c: sums.loc[order, c].to_numpy() for c in sums.columns},
+        "peak_margin_debt_usd": [path.margin_debt_usd[:, sectors == s].sum(axis=1).max() for s in order],
+    }, index=pd.Index(order, name="sector"))
