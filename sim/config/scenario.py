@@ -32,6 +32,7 @@ from sim.config.files import is_path, read_scenario
 from sim.config.paths import apply_value as _apply_value
 from sim.config.paths import merge as merge
 from sim.config.paths import parse_override as parse_override
+from sim.config.scenario_stocks import check_stocks
 from sim.config.schema import EVENT_SIZES as EVENT_SIZES
 from sim.config.schema import LIST_SECTIONS, SECTIONS, SHAPE, Scenario, specs
 from sim.config.schema import Broker as Broker
@@ -39,7 +40,6 @@ from sim.config.schema import Dealers as Dealers
 from sim.config.schema import Event as Event
 from sim.config.schema import OptionSeries as OptionSeries
 from sim.config.schema import ValueFunds as ValueFunds
-from sim.config.scenario_stocks import check_stocks
 
 __all__ = ["EVENT_SIZES", "Broker", "Dealers", "Event", "OptionSeries", "Scenario", "ScenarioError", "ValueFunds",
            "apply_value", "builtin_names", "coerce", "from_dict", "load", "merge", "parse_override", "read_toml",
