@@ -6,8 +6,9 @@ are checked; each problem is one :class:`~sim.config.fields.ScenarioError` line 
 * The tables' own consistency is checked whether or not ``stocks.enabled`` (a scenario's tables
   must make sense even while the layer is switched off): ``stock_brokers``' shares sum to 1
   (+/- 1e-9), their ``debt_share`` to at most 1 (exactly 1 when every broker sets one, or the
-  book's debt would not add up to ``stocks.margin_debt_usd``), names distinct; a stock event's
-  ``day`` is before ``simulation.days`` and its ``size`` inside ``STOCK_EVENT_SIZES[kind]``.
+  book's debt would not add up to ``stocks.margin_debt_usd``), names distinct, a broker's own
+  ``leverage_mean`` and ``names_per_account`` 0 or at least 1; a stock event's ``day`` is before
+  ``simulation.days`` and its ``size`` inside ``STOCK_EVENT_SIZES[kind]``.
 * With ``stocks.enabled`` the universe is built (:func:`scenario_universe`) and every reference
   into it checked: ``stock_events[i].target`` (a ticker, a sector or 'all'),
   ``stock_letfs[i].underlying`` (a ticker, a sector or 'index'), ``stock_brokers[i].sector`` and
@@ -140,6 +141,12 @@ def _check_brokers(brokers: list[Any]) -> None:
     names = [b.name for b in brokers]
     if len(set(names)) != len(names):
         raise _fail("stock_brokers.name", "stock-book broker names must be distinct")
+    for i, b in enumerate(brokers):
+        for field, hi in (("leverage_mean", 10), ("names_per_account", 20)):
+            value = getattr(b, field)
+            if 0.0 < value < 1.0:
+                raise _fail(f"stock_brokers[{i}].{field}", f"{value:g} must be 0 (the book's stocks.{field}) or in "
+                            f"[1, {hi}]", f"0 or in [1, {hi}]")
 
 
 def _check_events(spec: Any) -> None:

@@ -62,6 +62,9 @@ def test_valid_references_load():
     ([{"name": "a", "share": 0.5, "debt_share": 0.5}, {"name": "b", "share": 0.5, "debt_share": 0.4}],
      "stock_brokers.debt_share: must sum to 1 when every broker sets one"),
     ([{"name": "a", "share": 0.5}, {"name": "a", "share": 0.5}], "stock_brokers.name: "),
+    ([{"leverage_mean": 0.5}], "stock_brokers[0].leverage_mean: 0.5 must be 0 (the book's stocks.leverage_mean) or in "
+                               "[1, 10]"),
+    ([{"names_per_account": 0.9}], "stock_brokers[0].names_per_account: 0.9 must be 0"),
 ])
 def test_broker_tables(brokers, field):
     assert _error({"stock_brokers": brokers}).startswith(field)
