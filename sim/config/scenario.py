@@ -32,6 +32,7 @@ from sim.config.files import is_path, read_scenario
 from sim.config.paths import apply_value as _apply_value
 from sim.config.paths import merge as merge
 from sim.config.paths import parse_override as parse_override
+from sim.config.scenario_stocks import check_stocks
 from sim.config.schema import EVENT_SIZES as EVENT_SIZES
 from sim.config.schema import LIST_SECTIONS, SECTIONS, SHAPE, Scenario, specs
 from sim.config.schema import Broker as Broker
@@ -65,8 +66,11 @@ def _build_list(name: str, items: Any) -> list[Any]:
     return [_build(LIST_SECTIONS[name], item, f"{name}[{i}]") for i, item in enumerate(items)]
 
 
-def from_dict(data: dict[str, Any]) -> Scenario:
+def from_dict(data: dict[str, Any], source: str = "a table") -> Scenario:
     """Validate a nested dict (as read from TOML) into a :class:`Scenario`.
+
+    ``source`` is where it came from (see :class:`Scenario`): set on the scenario before the
+    checks, as the stock layer's universe file is relative to the scenario's folder.
 
     Raises
     ------
@@ -88,6 +92,7 @@ def from_dict(data: dict[str, Any]) -> Scenario:
         if name in data:
             kwargs[name] = _build_list(name, data[name])
     scenario = Scenario(**kwargs)
+    scenario.source = source
     _check_start_date(scenario.meta.start_date)
     _check_market(scenario)
     _check_margin(scenario)
@@ -95,6 +100,7 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     _check_events(scenario)
     _check_underlyings(scenario)
     _check_open_interest(scenario)
+    check_stocks(scenario)
     return scenario
 
 
@@ -315,9 +321,7 @@ def resolve(scenario: str | PathLike[str] | dict[str, Any], params: dict[str, An
             raise ScenarioError(f"params key {show(path)}: must be a dotted path such as 'margin.leverage_mean'",
                                 field="params", allowed="dotted paths")
         apply_value(data, path, value)
-    spec = from_dict(data)
-    spec.source = source
-    return spec
+    return from_dict(data, source)
 
 
 def load(name_or_path: str | PathLike[str], overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
@@ -333,9 +337,7 @@ def load(name_or_path: str | PathLike[str], overrides: list[str] | tuple[str, ..
 def coerce(scenario: Scenario | str | PathLike[str] | dict[str, Any]) -> Scenario:
     """Accept a Scenario, a built-in name or path, or a raw dict, and return a validated Scenario."""
     if isinstance(scenario, Scenario):
-        spec = from_dict(scenario.to_dict())
-        spec.source = scenario.source
-        return spec
+        return from_dict(scenario.to_dict(), scenario.source)
     if isinstance(scenario, (str, PathLike, dict)):
         return resolve(scenario)
     raise ScenarioError(f"scenario = {show(scenario)}: must be a Scenario, a built-in name, a path to a .toml file "

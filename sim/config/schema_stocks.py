@@ -56,7 +56,8 @@ class Stocks:
                                   doc="Dirichlet weight of an account's names (low = most value in one name)")
     short_fraction: float = _field(0.05, lo=0.0, hi=1.0, doc="share of accounts that also hold shorts")
     short_ratio: float = _field(0.3, lo=0.0, hi=5.0, unit="short value / long value", doc="of a short-holding account")
-    short_tilt_sector: str = _field("", doc="a sector the shorts are drawn from ('' = like the longs)")
+    short_tilt_sector: str = _field("", doc="a sector the shorts are drawn from, or a ticker that holds every short "
+                                            "('' = like the longs)")
     interest_rate: float = _field(0.06, lo=0.0, hi=1.0, unit="annual", doc="rate on margin debt (assumption)")
     max_rounds: int = _field(100, lo=1, hi=100_000, unit="clearing rounds per day")
 

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.config.fields import Field, ScenarioError, check, show
 from sim.config.universe_synthetic import synthetic_columns
@@ -250,6 +249,8 @@ def _check_file(path: Path, where: str) -> None:
 
 
 def _read_table(path: Path, where: str) -> Any:
+    import pandas as pd  # only to read a user's file: a scenario's checks load the config layer without pandas
+
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")

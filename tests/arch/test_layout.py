@@ -26,7 +26,10 @@ LONG_FUNCTIONS: dict[str, str] = {}
 # sim/core/jit.py imports numba when the first kernel is built, so that the formulas (and the
 # command line's calculator) load without it.
 # sim/run/dates.py imports exchange_calendars (0.6 s) only for a scenario with a start date.
-LAZY_MODULES = {"sim/core/jit.py": ("numba",), "sim/run/dates.py": ("exchange_calendars",)}
+# sim/config/universe.py imports pandas only to read a user's universe file (the scenario checks
+# build the universe, and the config layer loads without pandas).
+LAZY_MODULES = {"sim/core/jit.py": ("numba",), "sim/run/dates.py": ("exchange_calendars",),
+                "sim/config/universe.py": ("pandas",)}
 OPTIONAL_EXTRAS = ("distributed", "dask", "SALib", "solara", "mesa.visualization", "playwright", "psutil",
                    "sim.sweep.dask_executor")
 
