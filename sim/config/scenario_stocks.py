@@ -120,6 +120,8 @@ def check_stocks(spec: Any) -> None:
         refs.check(f"stock_letfs[{i}].underlying", f.underlying, extra="index")
     for i, b in enumerate(spec.stock_brokers):
         refs.check(f"stock_brokers[{i}].sector", b.sector, tickers=False, empty=True)
+        for ticker in b.names.split():
+            refs.ticker(f"stock_brokers[{i}].names", ticker)
     refs.check("stocks.theme_sector", spec.stocks.theme_sector, tickers=False, empty=True)
     refs.check("stocks.short_tilt_sector", spec.stocks.short_tilt_sector, empty=True)
 
@@ -188,3 +190,8 @@ class _References:
         also = (f" or {extra!r}" if extra else "") + (" or ''" if empty else "")
         raise _fail(name, f"{value!r} is not {what} of the universe{also} ({self.where})",
                     f"{what} of the universe{also}")
+
+    def ticker(self, name: str, value: str) -> None:
+        if value not in self.tickers:
+            raise _fail(name, f"{value!r} is not a ticker of the universe ({self.where})",
+                        "space-separated tickers of the universe")

@@ -85,6 +85,11 @@ class StockBroker:
     concentration: float = _field(0.0, lo=0.0, hi=100.0,
                                   doc="Dirichlet weight of this broker's accounts' names (0 = stocks.concentration)")
     sector: str = _field("", doc="draw this broker's accounts' longs from this sector only ('' = the whole universe)")
+    names: str = _field("", doc="space-separated tickers: this broker's accounts draw their longs from these names "
+                                "only ('' = from `sector`, or the whole universe)")
+    popularity: float = _field(-1.0, lo=-1.0, hi=3.0,
+                               doc="this broker's accounts draw names with probability proportional to market "
+                                   "value^popularity (0 = every name alike; -1 = stocks.popularity)")
 
 
 @dataclass

@@ -126,3 +126,8 @@ def test_user_universe_errors(tmp_path, monkeypatch):
 def test_builtin_scenarios_still_load():
     load("baseline")
     assert scenario_folder("built-in baseline").name == "scenarios"
+
+
+def test_a_brokers_names_must_be_tickers_of_the_universe():
+    with pytest.raises(ScenarioError, match=r"stock_brokers\[0\]\.names: 'ZZZZ' is not a ticker of the universe"):
+        from_dict({"stocks": {"enabled": True}, "stock_brokers": [{"name": "p", "names": "S0001 ZZZZ"}]})

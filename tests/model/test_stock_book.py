@@ -162,6 +162,22 @@ def test_name_frequency_follows_cap_to_the_popularity(popularity):
     assert ((observed - wrong) ** 2 / wrong).sum() > stats.chi2.ppf(0.9999, universe.n - 1)
 
 
+def test_a_brokers_own_popularity_overrides_the_books():
+    """Broker 0 draws every name alike (popularity 0), broker 1 by cap (the book's 1): chi-square on each."""
+    _, universe, sb = _book({"names": 20, "accounts": 20_000, "names_per_account": 1.0, "short_fraction": 0.0},
+                            [{"name": "flat", "share": 0.5, "popularity": 0.0}, {"name": "cap", "share": 0.5}])
+    b = sb.book
+    owner = np.repeat(b.broker, np.diff(b.offsets))
+    critical = stats.chi2.ppf(0.9999, universe.n - 1)
+    for k, p in ((0, np.ones(universe.n)), (1, universe.market_value_usd)):
+        observed = np.bincount(b.names[owner == k], minlength=universe.n)
+        expected = p / p.sum() * observed.sum()
+        assert ((observed - expected) ** 2 / expected).sum() < critical
+    flat = np.bincount(b.names[owner == 0], minlength=universe.n)
+    cap = universe.market_value_usd / universe.market_value_usd.sum() * flat.sum()
+    assert ((flat - cap) ** 2 / cap).sum() > critical  # the book's law is rejected for broker 0
+
+
 def test_theme_boost_raises_the_theme_share():
     universe, observed = _single_name_counts({"theme_sector": "Energy", "theme_boost": 5.0})
     energy = np.array([s == "Energy" for s in universe.sector])
@@ -190,6 +206,17 @@ def test_sector_shorts_and_sector_broker():
     assert set(sector[b.names[b.shares < 0]]) == {"Utilities"}
     tech_longs = b.names[(b.shares > 0) & (np.repeat(b.broker, np.diff(b.offsets)) == 0)]
     assert set(sector[tech_longs]) == {"Information Technology"}
+
+
+def test_a_broker_with_named_tickers_holds_only_those():
+    _, universe, sb = _book({"accounts": 2000, "short_fraction": 0.0},
+                            [{"name": "prime", "share": 0.5, "names": "S0168 S0205 S0241", "names_per_account": 3.0},
+                             {"name": "all", "share": 0.5}])
+    b = sb.book
+    owner = np.repeat(b.broker, np.diff(b.offsets))
+    held = {universe.ticker[j] for j in np.unique(b.names[owner == 0])}
+    assert held == {"S0168", "S0205", "S0241"}
+    assert len({universe.ticker[j] for j in np.unique(b.names[owner == 1])}) > 100
 
 
 def test_same_seed_same_book_other_seed_other_book(default):

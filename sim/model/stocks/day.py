@@ -14,10 +14,10 @@ A trading day of the layer (:func:`sim.model.stocks.layer.run_stock_layer`) is
    day's thinned depth); prices = price0 x exp(fundamental + impact);
 5. the margin cascade (:func:`sim.book.sparse_cascade.cascade_sparse`), whose forced flow is
    added to the impact by step 4's rule;
-6. :func:`carry_and_record`: a day's interest on each debit balance
-   (:func:`sim.core.margin.daily_interest`) and borrow fees on shorts, then per name the margin
-   debt held against it (each account's debt shared over its longs by value) and the shares sold
-   short.
+6. :func:`carry_and_record`: a day's interest on each debit balance (:func:`debit`: short-sale
+   proceeds set aside; :func:`sim.core.margin.daily_interest`) and borrow fees on shorts, then per
+   name the margin debt held against it (each account's debt shared over its longs by value) and
+   the shares sold short.
 
 Each kernel works on arrays only, writes into its outputs and draws no random numbers; each has a
 plain-Python twin (``*_reference``) calling the same rules, which the parity tests hold equal.
@@ -26,11 +26,19 @@ plain-Python twin (``*_reference``) calling the same rules, which the parity tes
 from __future__ import annotations
 
 from sim.core import detmath, house, impact, margin, stock_impact
-from sim.core.jit import kernel
+from sim.core.jit import jitable, kernel
 from sim.core.margin import daily_interest
 from sim.core.stock_impact import TRADING_DAYS, factor_returns, stock_log_impact
 from sim.model.rules import funds
 from sim.model.rules.funds import holdings_value, letf_must_close, rebalance_to
+
+
+@jitable(inline="always")
+def debit(cash: float, short_value: float) -> float:
+    """An account's margin debt ($): its debit balance with short-sale proceeds set aside,
+    max(short value - cash, 0). FINRA's debit balances (Rule 4521) exclude the credit from short
+    sales, which the account's cash here includes; interest is charged on the same balance."""
+    return max(short_value - cash, 0.0)
 
 
 def _open_day(beta, sector_index, market_return, sector_vol, z_sector, idio_vol, z_idio, decay, returns,
@@ -74,14 +82,16 @@ def _carry_and_record(offsets, names, shares, cash, prices, rate, fee, debt_by_n
     short_shares[:] = 0.0
     for i in range(cash.shape[0]):
         longs = 0.0
+        shorts = 0.0
         for k in range(offsets[i], offsets[i + 1]):
             value = shares[k] * prices[names[k]]
             if value > 0.0:
                 longs += value
             else:
+                shorts -= value
                 cash[i] -= fee[names[k]] * -value / TRADING_DAYS
-        cash[i] -= daily_interest(cash[i], rate, TRADING_DAYS)
-        debt = max(-cash[i], 0.0)
+        cash[i] -= daily_interest(cash[i] - shorts, rate, TRADING_DAYS)
+        debt = debit(cash[i], shorts)
         for k in range(offsets[i], offsets[i + 1]):
             value = shares[k] * prices[names[k]]
             if value > 0.0 and debt > 0.0:
@@ -149,14 +159,16 @@ def carry_and_record_reference(offsets, names, shares, cash, prices, rate, fee, 
     short_shares[:] = 0.0
     for i in range(len(cash)):
         held = [(int(names[k]), float(shares[k]) * float(prices[names[k]])) for k in range(offsets[i], offsets[i + 1])]
-        longs = 0.0
+        longs = 0.0  # a plain loop: Python's sum() of floats is compensated (3.12+), the kernel's is not
+        shorts = 0.0
         for name, value in held:
             if value > 0.0:
-                longs += value
+                longs = longs + value
             else:
+                shorts = shorts - value
                 cash[i] = cash[i] - fee[name] * -value / TRADING_DAYS
-        cash[i] = cash[i] - margin.daily_interest(float(cash[i]), rate, TRADING_DAYS)
-        debt = max(-float(cash[i]), 0.0)
+        cash[i] = cash[i] - margin.daily_interest(float(cash[i]) - shorts, rate, TRADING_DAYS)
+        debt = debit(float(cash[i]), shorts)
         for k, (name, value) in zip(range(offsets[i], offsets[i + 1]), held, strict=True):
             if value > 0.0 and debt > 0.0:
                 debt_by_name[name] += debt * (value / longs)

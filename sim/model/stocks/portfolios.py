@@ -149,7 +149,10 @@ def _plans(spec, universe: Universe, brokers: list[StockBroker]) -> list[_Plan]:
     tilt = st.short_tilt_sector
     plans = []
     for i, b in enumerate(brokers):
-        longs = np.flatnonzero(sectors == b.sector) if b.sector else every
+        if b.names:
+            longs = np.array(sorted({universe.ticker.index(t) for t in b.names.split()}), dtype=np.int64)
+        else:
+            longs = np.flatnonzero(sectors == b.sector) if b.sector else every
         if tilt in universe.ticker:
             shorts = np.array([universe.ticker.index(tilt)])
         else:
@@ -273,7 +276,10 @@ def build_stock_book(spec, universe: Universe, seed: int) -> StockBook:
     books = []
     for plan in plans:
         child = np.random.SeedSequence(book_seed.entropy, spawn_key=(*book_seed.spawn_key, plan.index))
-        part = _draw(plan, st, weights, np.random.Generator(np.random.PCG64(child)))
+        own = brokers[plan.index].popularity
+        broker_weights = weights if own < 0 else popularity_weights(universe.market_value_usd, own, boosted,
+                                                                    st.theme_boost)
+        part = _draw(plan, st, broker_weights, np.random.Generator(np.random.PCG64(child)))
         _cap_leverage(part, plan, rules, m)
         books.append(_book(part, _scale(part, float(targets[plan.index]), f"stock_brokers[{plan.index}]"),
                            plan.index, m))
