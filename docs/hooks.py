@@ -31,6 +31,11 @@ def _experiment_fields() -> str:
     return experiment_reference()
 
 
+def _outputs() -> str:
+    from sim.report.reference import output_reference
+    return output_reference()
+
+
 def _cli() -> str:
     from sim.apps.cli.reference import cli_reference
     return cli_reference()
@@ -40,6 +45,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "scenario-fields": _scenario_fields,
     "experiment-fields": _experiment_fields,
     "cli": _cli,
+    "outputs": _outputs,
 }
 """Marker name -> the function that writes its markdown."""
 

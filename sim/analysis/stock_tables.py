@@ -21,6 +21,7 @@ import pandas as pd
 from sim.analysis.attribution import shapley
 from sim.core.errors import InputError
 from sim.model.stocks.types import STOCK_CHANNELS, StockPath
+from sim.run.stocks import stock_channel_paths
 
 METRICS = ("drawdown", "return", "forced_sales")
 """Attribution metrics: max drawdown (fraction, > 0 = a fall), total return over the run (fraction)
@@ -241,3 +242,35 @@ def sector_summary(path: StockPath, market_value0=None) -> pd.DataFrame:
         **{c: sums.loc[order, c].to_numpy() for c in sums.columns},
         "peak_margin_debt_usd": [path.margin_debt_usd[:, sectors == s].sum(axis=1).max() for s in order],
     }, index=pd.Index(order, name="sector"))
+
+
+def stock_attribution(spec, seed: int, timeseries: pd.DataFrame, book) -> dict[str, pd.DataFrame]:
+    """Per-name and per-sector Shapley attribution of a stock-layer run's drawdowns and forced sales.
+
+    Runs the layer with every subset of its channels on (:func:`sim.run.stocks.stock_channel_paths`:
+    same market path, book and draws) and attributes each name's and each sector's max drawdown
+    and forced sales.
+
+    Parameters
+    ----------
+    spec : Scenario
+        The run's scenario (``stocks.enabled``).
+    seed : int
+        The run's seed.
+    timeseries : pandas.DataFrame
+        The run's daily series (the market path).
+    book : StockBook
+        The run's book at day 0 (``SimulationResult.stock_book``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``names_drawdown``, ``names_forced_sales`` (indexed by ticker), ``sectors_drawdown``,
+        ``sectors_forced_sales`` (by sector); columns ``none``, one per channel, ``total``.
+    """
+    paths = stock_channel_paths(spec, seed, timeseries, book)
+    caps = book.price0 * book.shares_outstanding
+    return {"names_drawdown": name_attribution(paths, "drawdown"),
+            "names_forced_sales": name_attribution(paths, "forced_sales"),
+            "sectors_drawdown": sector_attribution(paths, "drawdown", caps),
+            "sectors_forced_sales": sector_attribution(paths, "forced_sales", caps)}

@@ -13,6 +13,7 @@ import re
 
 from sim.config.experiment_spec import experiment_schema
 from sim.config.schema import scenario_schema
+from sim.run.stocks import STOCK_COLUMNS, STOCK_DAILY_COLUMNS, STOCK_METRICS
 
 COLUMNS = ("field", "type", "allowed", "unit", "default", "meaning")
 """The columns of each field table."""
@@ -107,3 +108,30 @@ def scenario_reference(level: int = 2) -> str:
 def experiment_reference(level: int = 2) -> str:
     """Every experiment table and field (from :func:`~sim.config.experiment_spec.experiment_schema`) as markdown."""
     return schema_markdown(experiment_schema(), level)
+
+
+def _column_table(columns: dict[str, str], header: str) -> str:
+    lines = [f"| {header} | what it holds |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(_sentence(text))} |" for name, text in columns.items()]
+    return "\n".join(lines) + "\n"
+
+
+def output_reference(level: int = 2) -> str:
+    """The stock layer's outputs, from the dictionaries :mod:`sim.run.stocks` fills them by.
+
+    ``stocks.parquet``'s columns, the daily ``stock_*`` columns a run adds to ``timeseries`` and the
+    summary's ``stocks`` table: the same dictionaries the run layer writes, so the page cannot
+    drift from the files.
+    """
+    h = "#" * level
+    return "\n".join([
+        f"{h} `stocks.parquet`\n",
+        "One row per trading day and stock (day-major), with `stocks.enabled`:\n",
+        _column_table(STOCK_COLUMNS, "column"),
+        f"{h} Daily stock columns in `timeseries`\n",
+        "Added to the run's daily series (`timeseries.parquet`) with `stocks.enabled`:\n",
+        _column_table(STOCK_DAILY_COLUMNS, "column"),
+        f"{h} The summary's `stocks` table\n",
+        "In `summary.json` (and `result.summary['stocks']`) with `stocks.enabled`:\n",
+        _column_table(STOCK_METRICS, "metric"),
+    ])

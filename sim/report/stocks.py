@@ -25,7 +25,7 @@ from matplotlib.transforms import blended_transform_factory
 from sim import __version__
 from sim.analysis.stock_tables import running_peak, sector_summary, stock_summary
 from sim.core.errors import InputError
-from sim.core.files import write_json
+from sim.core.files import atomic_write, write_json
 from sim.model.stocks.types import STOCK_CHANNELS, StockPath
 from sim.report import style
 from sim.report.paper.base import FigureData
@@ -245,3 +245,24 @@ def save_stock_figures(path: StockPath, out_dir: str | Path, top: int = 30,
                                                  "drawdown and forced sales per sector"), (heat, bars), strict=True)]
     files.append(write_json(out / "stock_figures.json", {"version": __version__, "figures": entries}))
     return files
+
+
+def write_stock_attribution(attribution: Mapping[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
+    """``stock_attribution.csv`` (per name) and ``sector_attribution.csv`` (per sector), written atomically.
+
+    ``attribution`` is :func:`sim.analysis.stock_tables.stock_attribution`'s dict. Each file has one
+    row per name (sector) and, for ``drawdown`` (max drawdown, a fraction) and ``forced_sales_usd``,
+    the value with no channel on, each channel's Shapley share and the total
+    (``drawdown_margin`` is the part of the name's fall that forced margin selling explains).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for level, index in (("names", "ticker"), ("sectors", "sector")):
+        parts = [attribution[f"{level}_drawdown"].add_prefix("drawdown_"),
+                 attribution[f"{level}_forced_sales"].add_prefix("forced_sales_usd_")]
+        table = pd.concat(parts, axis=1).rename_axis(index).reset_index()
+        target = out / ("stock_attribution.csv" if level == "names" else "sector_attribution.csv")
+        atomic_write(target, lambda p, t=table: t.to_csv(p, index=False, float_format="%.10g"))
+        written.append(target)
+    return written

@@ -86,6 +86,9 @@ class SimulationResult:
     summary: dict[str, Any]
     intraday: pd.DataFrame | None = None  # one row per substep, with ``record_intraday=True``
     engine: str = "mesa"  # which engine ran (see ``sim.simulate``); results are the same either way
+    stocks: pd.DataFrame | None = None  # one row per (day, name), with ``stocks.enabled`` (sim.run.stocks)
+    stock_path: Any = None  # the stock layer's StockPath (arrays), with ``stocks.enabled``
+    stock_book: Any = None  # the stock layer's StockBook at day 0, with ``stocks.enabled``
 
     @property
     def metrics(self) -> Metrics:
@@ -115,13 +118,15 @@ class SimulationResult:
         return sim.plot(self)  # drawn by sim.report (through the package's API: the run layer draws nothing)
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``timeseries.parquet`` (and ``intraday.parquet``) and ``summary.json`` atomically."""
+        """Write ``timeseries.parquet`` (``intraday.parquet``, ``stocks.parquet``) and ``summary.json`` atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         ts_path, summary_path = out / "timeseries.parquet", out / "summary.json"
         atomic_write(ts_path, lambda p: self.timeseries.to_parquet(p, index=False))
         if self.intraday is not None:
             atomic_write(out / "intraday.parquet", lambda p: self.intraday.to_parquet(p, index=False))
+        if self.stocks is not None:
+            atomic_write(out / "stocks.parquet", lambda p: self.stocks.to_parquet(p, index=False))
         write_json(summary_path, self.summary)
         return ts_path, summary_path
 

@@ -20,6 +20,7 @@ from sim.model.market_model import MarketModel, Mode
 from sim.run.dates import trading_days
 from sim.run.metrics import summarize
 from sim.run.results import SimulationResult
+from sim.run.stocks import stock_layer, stock_metrics, stock_series, stock_table
 
 ENGINES = ("compiled", "mesa")
 DEFAULT_ENGINE = "compiled"
@@ -74,7 +75,10 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     SimulationResult
         ``timeseries`` has one row per trading day with its number ``day`` (0, 1, ...) and, when
         the scenario has ``meta.start_date``, its NYSE trading ``date`` (no ``date`` column
-        otherwise).
+        otherwise). With ``stocks.enabled`` the stock layer runs on the market's path
+        (:mod:`sim.run.stocks`): ``stocks`` is the per-stock daily table, ``stock_path`` its
+        arrays, ``stock_book`` the book at day 0, ``summary['stocks']`` its metrics and
+        ``timeseries`` gains the ``stock_*`` concentration columns.
 
     Raises
     ------
@@ -92,6 +96,13 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
     dates = trading_days(spec.meta.start_date, spec.simulation.days) if spec.meta.start_date else None
     model, ts, engine = _run(spec, seed, mode, progress, check_every_day, record_intraday, engine)
     metrics = summarize(ts, model.initial, first_shock_day(spec))
+    book, stock_path, stocks, stock_summary = None, None, None, None
+    if spec.stocks.enabled:  # the stock layer on the market's path (sim.run.stocks)
+        book, stock_path = stock_layer(spec, seed, ts)
+        for name, values in stock_series(stock_path).items():
+            ts[name] = values
+        stocks = stock_table(stock_path)
+        stock_summary = stock_metrics(book, stock_path)
     if dates is not None:
         ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
     scenario_hash = spec.hash()
@@ -104,12 +115,16 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         "metrics": metrics,
         "scenario": spec.to_dict(),
     }
+    if stock_summary is not None:
+        summary["stocks"] = stock_summary
     ts.attrs.update({"version": __version__, "seed": seed, "scenario_hash": scenario_hash})
     intraday = None
     if record_intraday:
         intraday = pd.DataFrame.from_records(model.intraday_records)
         intraday.attrs.update(ts.attrs)
-    return SimulationResult(ts, summary, intraday, engine)
+    if stocks is not None:
+        stocks.attrs.update(ts.attrs)
+    return SimulationResult(ts, summary, intraday, engine, stocks, stock_path, book)
 
 
 def path_series(spec: Scenario, seed: int, engine: str = DEFAULT_ENGINE) -> tuple[pd.DataFrame, dict]:

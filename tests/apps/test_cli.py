@@ -24,6 +24,24 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_run_with_the_stock_layer_writes_the_per_stock_table_attribution_and_figures(tmp_path, capsys):
+    out = tmp_path / "stocks"
+    args = ["run", "meme-squeeze", "--days", "20", "--out", str(out), "--set", "margin.accounts=2000",
+            "--set", "stocks.accounts=2000"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "stock book" in text and "stock sales" in text and "wrote        " + str(out / "stocks.parquet") in text
+    stocks = pd.read_parquet(out / "stocks.parquet")
+    assert len(stocks) == 20 * 3000 and list(stocks["day"].unique()) == list(range(20))
+    names = pd.read_csv(out / "stock_attribution.csv")
+    assert len(names) == 3000 and {"ticker", "drawdown_margin", "forced_sales_usd_margin"} <= set(names.columns)
+    assert len(pd.read_csv(out / "sector_attribution.csv")) == 11
+    for png in ("stock_heatmap.png", "stock_sectors.png"):
+        assert (out / png).stat().st_size > 10_000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stocks"]["names"] == 3000 and summary["stocks"]["accounts"] == 2000
+
+
 def test_run_writes_timeseries_summary_and_figure(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", "finra-2026-05", "--seed", "3", "--out", str(out), *SMALL]) == 0

@@ -24,8 +24,10 @@ def _short(name: str, days: int = SHORT_DAYS, accounts: int = 2_000) -> scenario
     data["margin"]["accounts"] = accounts
     full = data["simulation"].get("days", 252)
     data["simulation"]["days"] = days
-    for ev in data.get("events", []):
+    for ev in data.get("events", []) + data.get("stock_events", []):
         ev["day"] = ev["day"] * days // max(full, 1)
+    if "stocks" in data:
+        data["stocks"]["accounts"] = min(accounts, data["stocks"].get("accounts", accounts))
     return scenario_mod.from_dict(data)
 
 

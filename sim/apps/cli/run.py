@@ -27,10 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         Run one scenario with one seed. Writes the daily time series (timeseries.parquet: one row
         per trading day, numbered by `day` and, for the historical scenarios, dated by `date`),
         the resolved scenario with its hash and the run's metrics (summary.json) and a one-page
-        figure (overview.png), then prints the summary. The same scenario and seed give
-        identical files.""", """
+        figure (overview.png), then prints the summary. A scenario with the stock layer on
+        (semis-crash, concentrated-unwind, meme-squeeze) also writes stocks.parquet (one row per
+        day and name) and the per-stock figures. The same scenario and seed give identical
+        files.""", """
         marginsim run finra-2026-05 --seed 3
         marginsim run baseline --set margin.accounts=10000 --days 120 --out results/runs/small
+        marginsim run semis-crash --seed 1                # the stock layer: stocks.parquet, per-name figures
         marginsim run gfc-2007 --progress                 # a bar of the days, even when stderr is a file
         marginsim run my-scenario.toml --mode agents --no-figure --json""")
     add_scenario(run)
@@ -86,8 +89,38 @@ def print_summary(result, seconds: float, files: list[Path]) -> None:
     if m["clearing_unconverged"]:
         print("  WARNING: clearing hit simulation.max_clearing_rounds; raise it to resolve every cascade",
               file=sys.stderr)
+    if "stocks" in summary:
+        print_stocks(summary["stocks"])
     for f in files:
         print(f"  wrote        {f}")
+
+
+def print_stocks(st: dict) -> None:
+    """The stock layer's lines of the summary (a run with ``stocks.enabled``)."""
+    print(f"  stocks       {plural(st['names'], 'name')} x {plural(st['accounts'], 'account')}: stock index max "
+          f"drawdown {st['max_drawdown']:.1%}, worst name {st['worst_name']} ({-st['worst_name_drawdown']:+.1%})")
+    print(f"  stock book   margin debt {_fmt_bn(st['initial_margin_debt_usd'])} -> "
+          f"{_fmt_bn(st['final_margin_debt_usd'])}; concentration at day 0: HHI {st['initial_hhi']:.4f}, top 10 "
+          f"names {st['initial_top10_share']:.1%} of the debt")
+    top = (f"; most in {st['top_forced_name']} ({st['top_forced_name_share']:.1%})" if st["top_forced_name"]
+           else "")
+    print(f"  stock sales  forced {_fmt_bn(st['forced_sales_usd'])}{top}, buy-ins {_fmt_bn(st['buy_ins_usd'])}, "
+          f"{plural(st['calls'], 'call')}, {plural(st['close_outs'], 'close-out')}, broker losses "
+          f"{_fmt_bn(st['broker_losses_usd'])}")
+
+
+def _stock_files(spec, seed: int, result, out: Path, no_figure: bool) -> list[Path]:
+    """The stock layer's attribution tables and figures (the layer rerun with each subset of its channels)."""
+    from sim.analysis.stock_tables import stock_attribution
+    from sim.report.stocks import save_stock_figures, write_stock_attribution
+
+    att = stock_attribution(spec, seed, result.timeseries, result.stock_book)
+    files = write_stock_attribution(att, out)
+    if not no_figure:
+        caps = result.stock_book.price0 * result.stock_book.shares_outstanding
+        sectors = {"drawdown": att["sectors_drawdown"], "forced_sales": att["sectors_forced_sales"]}
+        files.extend(save_stock_figures(result.stock_path, out, attribution=sectors, market_value0=caps))
+    return files
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -110,6 +143,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     files = list(result.write(out))
     if not args.no_figure:
         files.append(plot_overview(result.timeseries, result.summary, out / "overview.png"))
+    if result.stock_path is not None:
+        files.append(out / "stocks.parquet")
+        files.extend(_stock_files(spec, args.seed, result, out, args.no_figure))
     if args.json:
         print(json.dumps(result.summary["metrics"], indent=2))
     else:
