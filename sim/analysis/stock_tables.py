@@ -21,11 +21,14 @@ import pandas as pd
 from sim.analysis.attribution import shapley
 from sim.core.errors import InputError
 from sim.model.stocks.types import STOCK_CHANNELS, StockPath
-from sim.run.stocks import stock_channel_paths
+from sim.run.metrics import shock_drawdown
+from sim.run.stocks import stock_channel_paths, stock_shock_day
 
-METRICS = ("drawdown", "return", "forced_sales")
-"""Attribution metrics: max drawdown (fraction, > 0 = a fall), total return over the run (fraction)
-and total forced sales ($: margin calls' long sales)."""
+METRICS = ("drawdown", "return", "forced_sales", "shock_drawdown")
+"""Attribution metrics: max drawdown (fraction, > 0 = a fall), total return over the run (fraction),
+total forced sales ($: margin calls' long sales) and the shock drawdown (fraction: the fall from the
+close before the shock day to the lowest close in the 21 days from it, as the market's
+:func:`sim.run.metrics.shock_drawdown`; needs ``shock_day``)."""
 
 
 def max_drawdowns(price0, price) -> np.ndarray:
@@ -95,8 +98,18 @@ def sector_levels(path: StockPath, market_value0=None) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.RangeIndex(path.days, name="day"))
 
 
-def name_metric(path: StockPath, metric: str) -> np.ndarray:
+def _shock_drawdowns(price0: np.ndarray, price: np.ndarray, shock_day: int | None) -> np.ndarray:
+    if shock_day is None:
+        raise InputError("shock_day: the shock_drawdown metric needs the shock's day", field="shock_day",
+                         allowed="a day of the run")
+    levels = 100.0 * price / price0
+    return np.array([shock_drawdown(levels[:, j], shock_day) for j in range(levels.shape[1])])
+
+
+def name_metric(path: StockPath, metric: str, shock_day: int | None = None) -> np.ndarray:
     """(N,) one of :data:`METRICS` per name."""
+    if metric == "shock_drawdown":
+        return _shock_drawdowns(path.price0, path.price, shock_day)
     if metric == "drawdown":
         return max_drawdowns(path.price0, path.price)
     if metric == "return":
@@ -107,13 +120,15 @@ def name_metric(path: StockPath, metric: str) -> np.ndarray:
                      allowed=", ".join(METRICS))
 
 
-def sector_metric(path: StockPath, metric: str, market_value0=None) -> np.ndarray:
+def sector_metric(path: StockPath, metric: str, market_value0=None, shock_day: int | None = None) -> np.ndarray:
     """(S,) one of :data:`METRICS` per sector, in :func:`sector_levels`' column order (on its index)."""
     if metric == "forced_sales":
         sectors = np.asarray(path.sectors)
         sold = path.forced_sales_usd.sum(axis=0)
         return np.array([sold[sectors == s].sum() for s in _sectors(path)])
     levels = sector_levels(path, market_value0).to_numpy() / 100.0
+    if metric == "shock_drawdown":
+        return _shock_drawdowns(np.ones(levels.shape[1]), levels, shock_day)
     if metric == "return":
         return levels[-1] - 1.0
     if metric == "drawdown":
@@ -149,7 +164,8 @@ def _attribute(values: dict[frozenset[str], np.ndarray], index: pd.Index) -> pd.
     return pd.DataFrame(out, index=index)
 
 
-def name_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "drawdown") -> pd.DataFrame:
+def name_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "drawdown",
+                     shock_day: int | None = None) -> pd.DataFrame:
     """Shapley attribution of a metric per name over the channels.
 
     Parameters
@@ -157,7 +173,10 @@ def name_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "d
     paths : mapping of frozenset of str to StockPath
         One run per subset of :data:`STOCK_CHANNELS` (all 2^k), keyed by the channels on.
     metric : str
-        One of :data:`METRICS`: ``drawdown`` (fraction), ``return`` (fraction) or ``forced_sales`` ($).
+        One of :data:`METRICS`: ``drawdown`` (fraction), ``return`` (fraction), ``forced_sales`` ($)
+        or ``shock_drawdown`` (fraction).
+    shock_day : int, optional
+        The shock's day, for ``shock_drawdown``.
 
     Returns
     -------
@@ -166,14 +185,14 @@ def name_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "d
         Shapley value) and ``total`` (all on); ``none`` + channels = ``total`` up to rounding.
     """
     full = _check_runs(paths)
-    values = {frozenset(k): name_metric(p, metric) for k, p in paths.items()}
+    values = {frozenset(k): name_metric(p, metric, shock_day) for k, p in paths.items()}
     table = _attribute(values, pd.Index(full.tickers, name="ticker"))
     table.insert(0, "sector", list(full.sectors))
     return table
 
 
 def sector_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = "drawdown",
-                       market_value0=None) -> pd.DataFrame:
+                       market_value0=None, shock_day: int | None = None) -> pd.DataFrame:
     """Shapley attribution of a metric per sector (drawdown and return on :func:`sector_levels`' index).
 
     Parameters
@@ -184,6 +203,8 @@ def sector_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = 
         One of :data:`METRICS`; ``forced_sales`` sums the sector's names.
     market_value0 : array of float, (N,), optional
         Day-0 market values for the sector indices (see :func:`sector_levels`).
+    shock_day : int, optional
+        The shock's day, for ``shock_drawdown``.
 
     Returns
     -------
@@ -191,7 +212,7 @@ def sector_attribution(paths: Mapping[frozenset[str], StockPath], metric: str = 
         Index ``sector``; columns ``none``, one per channel, ``total``.
     """
     full = _check_runs(paths)
-    values = {frozenset(k): sector_metric(p, metric, market_value0) for k, p in paths.items()}
+    values = {frozenset(k): sector_metric(p, metric, market_value0, shock_day) for k, p in paths.items()}
     return _attribute(values, pd.Index(_sectors(full), name="sector"))
 
 
@@ -266,11 +287,18 @@ def stock_attribution(spec, seed: int, timeseries: pd.DataFrame, book) -> dict[s
     -------
     dict of str to DataFrame
         ``names_drawdown``, ``names_forced_sales`` (indexed by ticker), ``sectors_drawdown``,
-        ``sectors_forced_sales`` (by sector); columns ``none``, one per channel, ``total``.
+        ``sectors_forced_sales`` (by sector), and with a shock (:func:`sim.run.stocks.stock_shock_day`)
+    ``names_shock_drawdown`` and ``sectors_shock_drawdown``; columns ``none``, one per channel,
+    ``total``.
     """
     paths = stock_channel_paths(spec, seed, timeseries, book)
     caps = book.price0 * book.shares_outstanding
-    return {"names_drawdown": name_attribution(paths, "drawdown"),
-            "names_forced_sales": name_attribution(paths, "forced_sales"),
-            "sectors_drawdown": sector_attribution(paths, "drawdown", caps),
-            "sectors_forced_sales": sector_attribution(paths, "forced_sales", caps)}
+    out = {"names_drawdown": name_attribution(paths, "drawdown"),
+           "names_forced_sales": name_attribution(paths, "forced_sales"),
+           "sectors_drawdown": sector_attribution(paths, "drawdown", caps),
+           "sectors_forced_sales": sector_attribution(paths, "forced_sales", caps)}
+    day = stock_shock_day(spec)
+    if day is not None:
+        out["names_shock_drawdown"] = name_attribution(paths, "shock_drawdown", day)
+        out["sectors_shock_drawdown"] = sector_attribution(paths, "shock_drawdown", caps, day)
+    return out

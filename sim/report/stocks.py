@@ -251,16 +251,21 @@ def write_stock_attribution(attribution: Mapping[str, pd.DataFrame], out_dir: st
     """``stock_attribution.csv`` (per name) and ``sector_attribution.csv`` (per sector), written atomically.
 
     ``attribution`` is :func:`sim.analysis.stock_tables.stock_attribution`'s dict. Each file has one
-    row per name (sector) and, for ``drawdown`` (max drawdown, a fraction) and ``forced_sales_usd``,
-    the value with no channel on, each channel's Shapley share and the total
-    (``drawdown_margin`` is the part of the name's fall that forced margin selling explains).
+    row per name (sector) and, for ``drawdown`` (max drawdown over the run, a fraction),
+    ``shock_drawdown`` (the fall in the 21 days from the shock, when the scenario has one) and
+    ``forced_sales_usd``, the value with no channel on, each channel's Shapley share and the total
+    (``shock_drawdown_margin`` is the part of the name's fall after the shock that forced margin
+    selling explains).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for level, index in (("names", "ticker"), ("sectors", "sector")):
-        parts = [attribution[f"{level}_drawdown"].add_prefix("drawdown_"),
-                 attribution[f"{level}_forced_sales"].add_prefix("forced_sales_usd_")]
+        parts = [attribution[f"{level}_{metric}"].drop(columns="sector", errors="ignore").add_prefix(f"{prefix}_")
+                 for metric, prefix in (("drawdown", "drawdown"), ("shock_drawdown", "shock_drawdown"),
+                                        ("forced_sales", "forced_sales_usd")) if f"{level}_{metric}" in attribution]
+        if level == "names":
+            parts.insert(0, attribution["names_drawdown"][["sector"]])
         table = pd.concat(parts, axis=1).rename_axis(index).reset_index()
         target = out / ("stock_attribution.csv" if level == "names" else "sector_attribution.csv")
         atomic_write(target, lambda p, t=table: t.to_csv(p, index=False, float_format="%.10g"))

@@ -31,6 +31,15 @@ def excess_kurtosis(returns: np.ndarray) -> float:
     return (corrected + 3.0) - 3.0  # as scipy: the kurtosis, then Fisher's - 3
 
 
+DRIFT_EVENTS = ("leverage_growth",)
+"""Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
+
+
+def first_shock_day(spec) -> int | None:
+    """Day of the first scheduled event, not counting ``leverage_growth`` (a drift, not a shock)."""
+    return min((e.day for e in spec.events if e.kind not in DRIFT_EVENTS), default=None)
+
+
 SHOCK_WINDOW_DAYS = 21
 """Trading days after the first scheduled event in which the shock's trough is sought."""
 

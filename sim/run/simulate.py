@@ -18,22 +18,13 @@ from sim.model import compiled
 from sim.model.invariants import check_conservation
 from sim.model.market_model import MarketModel, Mode
 from sim.run.dates import trading_days
-from sim.run.metrics import summarize
+from sim.run.metrics import DRIFT_EVENTS, first_shock_day, summarize  # noqa: F401 (re-exported)
 from sim.run.results import SimulationResult
 from sim.run.stocks import stock_layer, stock_metrics, stock_series, stock_table
 
 ENGINES = ("compiled", "mesa")
 DEFAULT_ENGINE = "compiled"
 """``compiled``: the day loop in numba (:mod:`sim.model.compiled`); ``mesa``: the Mesa model's ``step()``."""
-DRIFT_EVENTS = ("leverage_growth",)
-"""Event kinds that set a drift rather than shock the market; the shock metrics skip them."""
-
-
-def first_shock_day(spec: Scenario) -> int | None:
-    """Day of the first scheduled event, not counting ``leverage_growth`` (a drift, not a shock)."""
-    return min((e.day for e in spec.events if e.kind not in DRIFT_EVENTS), default=None)
-
-
 def check_seed(seed: Any) -> int:
     """Seeds are integers in [0, 2^63 - 1] (fed to numpy.random.SeedSequence); raises ScenarioError otherwise."""
     return check(seed, SEED, "seed", error=ScenarioError)
@@ -102,7 +93,7 @@ def simulate(scenario: Scenario | str | PathLike[str] | dict[str, Any], seed: in
         for name, values in stock_series(stock_path).items():
             ts[name] = values
         stocks = stock_table(stock_path)
-        stock_summary = stock_metrics(book, stock_path)
+        stock_summary = stock_metrics(spec, book, stock_path)
     if dates is not None:
         ts.insert(ts.columns.get_loc("day") + 1, "date", dates.to_numpy())
     scenario_hash = spec.hash()

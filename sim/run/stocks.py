@@ -33,6 +33,7 @@ from sim.model.stocks.day import carry_and_record
 from sim.model.stocks.layer import run_stock_layer
 from sim.model.stocks.portfolios import build_stock_book, stock_streams, stock_universe
 from sim.model.stocks.types import STOCK_CHANNELS, StockBook, StockPath
+from sim.run.metrics import first_shock_day, shock_drawdown
 
 STOCK_COLUMNS: dict[str, str] = {
     "day": "trading day (0-based)",
@@ -71,6 +72,9 @@ STOCK_METRICS: dict[str, str] = {
     "initial_hhi": "Herfindahl index of margin debt across names at the end of day 0",
     "initial_top10_share": "share of margin debt against the 10 largest names at the end of day 0",
     "max_drawdown": "largest peak-to-trough fall of the stock index",
+    "shock_day": "the first shock (the market's first event or a name-level shock, sim.run.stocks.stock_shock_day)",
+    "shock_drawdown": "the stock index's fall from the close before the shock day to its lowest close in the next "
+                      "21 days",
     "worst_name": "the name with the largest peak-to-trough fall",
     "worst_name_drawdown": "its fall",
     "forced_sales_usd": "$ of forced long sales over the run",
@@ -82,6 +86,19 @@ STOCK_METRICS: dict[str, str] = {
     "top_forced_name_share": "its share of all forced sales",
 }
 """The summary's ``stocks`` table (a run with ``stocks.enabled``)."""
+
+
+STOCK_SHOCKS = ("shock", "requirement", "short_requirement", "recall")
+"""Stock event kinds that shock names (retail buying, fees and restrictions do not)."""
+
+
+def stock_shock_day(spec: Scenario) -> int | None:
+    """The first shock to the stock layer: the market's first event or a name-level shock, whichever is first."""
+    days = [e.day for e in spec.stock_events if e.kind in STOCK_SHOCKS]
+    market = first_shock_day(spec)
+    if market is not None:
+        days.append(market)
+    return min(days, default=None)
 
 
 def market_inputs(spec: Scenario, timeseries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -194,8 +211,9 @@ def initial_debt(book: StockBook) -> float:
     return float(debt.sum())
 
 
-def stock_metrics(book: StockBook, path: StockPath) -> dict[str, float | int | str]:
+def stock_metrics(spec: Scenario, book: StockBook, path: StockPath) -> dict[str, float | int | str | None]:
     """The summary's ``stocks`` table (:data:`STOCK_METRICS`)."""
+    day = stock_shock_day(spec)
     index = np.concatenate(([100.0], path.index_level))
     prices = np.vstack((path.price0, path.price))
     names = _drawdown(prices)
@@ -211,6 +229,8 @@ def stock_metrics(book: StockBook, path: StockPath) -> dict[str, float | int | s
         "initial_hhi": float(path.hhi[0]),
         "initial_top10_share": float(path.top10_share[0]),
         "max_drawdown": float(_drawdown(index[:, None])[0]),
+        "shock_day": day,
+        "shock_drawdown": shock_drawdown(path.index_level, day),
         "worst_name": path.tickers[worst],
         "worst_name_drawdown": float(names[worst]),
         "forced_sales_usd": total,

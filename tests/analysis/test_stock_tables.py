@@ -8,6 +8,7 @@ import pytest
 from sim.analysis.stock_tables import (
     max_drawdowns,
     name_attribution,
+    name_metric,
     sector_attribution,
     sector_levels,
     sector_summary,
@@ -30,6 +31,17 @@ def test_drawdown_of_a_known_path():
     np.testing.assert_array_equal(max_drawdowns(price0, price0 * np.ones((3, 2)) * 1.01), [0.0, 0.0])
     with pytest.raises(InputError, match="price"):
         max_drawdowns(price0, -price)
+
+
+def test_shock_drawdown_is_the_fall_from_the_close_before_the_shock_to_the_trough_after():
+    price0 = np.array([100.0, 10.0])
+    price = np.array([[110.0, 9.0], [120.0, 12.0], [90.0, 6.0], [60.0, 15.0], [130.0, 3.0]])
+    path = stock_path(price0, price, ["a", "b"])
+    # shock on day 2: before = day 1's close (120, 12); troughs from day 2 on: 60 and 3
+    np.testing.assert_allclose(name_metric(path, "shock_drawdown", 2), [0.5, 0.75])
+    np.testing.assert_allclose(name_metric(path, "shock_drawdown", 0), [0.4, 0.7])  # before = price0
+    with pytest.raises(InputError, match="shock_day"):
+        name_metric(path, "shock_drawdown")
 
 
 def test_sector_levels_are_cap_weighted_buy_and_hold():

@@ -79,6 +79,11 @@ def test_name_attribution_adds_up_and_tech_falls_most(semis):
     assert sectors.loc["Information Technology", "margin"] > 0 and sectors.loc["Information Technology", "letf"] > 0
     forced = att["sectors_forced_sales"]
     assert forced["total"].idxmax() == "Information Technology"
+    shock = att["names_shock_drawdown"]  # the fall in the 21 days from day 60
+    parts = shock["none"] + shock[list(STOCK_CHANNELS)].sum(axis=1)
+    np.testing.assert_allclose(parts, shock["total"], rtol=1e-9, atol=1e-12)
+    tech = att["sectors_shock_drawdown"].loc["Information Technology"]
+    assert tech["margin"] > 0 and tech["letf"] > 0  # both deepen the crashed sector's fall
 
 
 def test_forced_selling_follows_holders_overlap_with_the_shocked_name(unwind):

@@ -97,8 +97,11 @@ def print_summary(result, seconds: float, files: list[Path]) -> None:
 
 def print_stocks(st: dict) -> None:
     """The stock layer's lines of the summary (a run with ``stocks.enabled``)."""
+    shock = (f"; fell {st['shock_drawdown']:.1%} within 21 days of day {st['shock_day']}"
+             if st["shock_day"] is not None else "")
     print(f"  stocks       {plural(st['names'], 'name')} x {plural(st['accounts'], 'account')}: stock index max "
-          f"drawdown {st['max_drawdown']:.1%}, worst name {st['worst_name']} ({-st['worst_name_drawdown']:+.1%})")
+          f"drawdown {st['max_drawdown']:.1%}{shock}, worst name {st['worst_name']} "
+          f"({-st['worst_name_drawdown']:+.1%})")
     print(f"  stock book   margin debt {_fmt_bn(st['initial_margin_debt_usd'])} -> "
           f"{_fmt_bn(st['final_margin_debt_usd'])}; concentration at day 0: HHI {st['initial_hhi']:.4f}, top 10 "
           f"names {st['initial_top10_share']:.1%} of the debt")
