@@ -399,11 +399,13 @@ def test_stock_view_shows_the_heatmap_for_semis_crash(page, artifacts):
     none.wait_for(timeout=30_000)
     assert none.inner_text() == ("finra-2026-05 has no stock layer (stocks.enabled is off); the scenarios that have "
                                  "one: concentrated-unwind, meme-squeeze and semis-crash.")
+    page.get_by_role("tab", name="Live run").click()  # the status card (tabs render only when open)
     choose(page, "Compare with", "nothing (one run)")
     choose(page, "Scenario", "semis-crash")
     type_input(page, "Number of accounts", "20000")
     reset_until(page, page.locator(".marginsim-status", has_text="semis-crash, seed 1, 20,000 accounts").wait_for,
                 retype=[("Number of accounts", "20000")])
+    page.get_by_role("tab", name="Stocks by name").click()
     page.locator(".marginsim-stocks-run", has_text="Run the stock layer").click()
     table = page.locator(".marginsim-stocks-table")
     table.wait_for(timeout=120_000)
