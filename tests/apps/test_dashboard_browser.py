@@ -5,7 +5,8 @@ load the page, step the model, move the shock-size slider, type a shock day, Res
 again, and read back what the plots show (the SVG lines mapped through their tick labels, and
 the captions) to check that they changed as the inputs say they must; type a bad value (a
 message, the last good plots stay); play and pause, counting days per second at 100,000
-accounts; compare two shock sizes side by side; run the fan chart of seeds. Each view's
+accounts; compare two shock sizes side by side; run the fan chart of seeds; run the stock layer
+of semis-crash at 20,000 accounts in the per-stock view. Each view's
 screenshot and the timings go to MARGINSIM_DASHBOARD_ARTIFACTS=DIR (the committed ones:
 MARGINSIM_DASHBOARD_ARTIFACTS=results/dashboard), otherwise to a temporary folder.
 """
@@ -175,7 +176,7 @@ def screenshot(page, path: Path) -> None:
     page.set_viewport_size({"width": 1400, "height": 4000})
     page.wait_for_timeout(500)
     bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll("
-                           "'.marginsim-grid, .marginsim-fan, .marginsim-sidebar')]"
+                           "'.marginsim-grid, .marginsim-fan, .marginsim-stocks, .marginsim-sidebar')]"
                            ".map(e => e.getBoundingClientRect().bottom))")
     page.set_viewport_size({"width": 1400, "height": int(bottom) + 16})
     page.wait_for_timeout(500)
@@ -227,7 +228,8 @@ def test_page_shows_only_what_means_something(page):
     """No Mesa 'Page 0' tab, 'Use Threads' box or 'Time: 77.0' counter; the tabs name the views."""
     text = page.locator("body").inner_text()
     assert "Use Threads" not in text and not re.search(r"\bTime: \d", text) and "PAGE 0" not in text.upper()
-    assert [t.strip().lower() for t in page.get_by_role("tab").all_inner_texts()] == ["live run", "fan chart of seeds"]
+    assert [t.strip().lower() for t in page.get_by_role("tab").all_inner_texts()] == ["live run", "fan chart of seeds",
+                                                                                     "stocks by name"]
     status = page.locator(".marginsim-status").inner_text()
     assert "finra-2026-05" in status and "100,000 accounts" in status and load("finra-2026-05").hash() in status
     assert "No day run yet" in caption(page, "index")
@@ -388,4 +390,33 @@ def test_fan_chart_of_seeds(page, artifacts):
     assert abs(index[0] - 100) < 3 and index[5] < 80, "every seed takes the -30% shock on day 5"
     assert "finra-2026-05, 100,000 accounts: 10 seeds (1 to 10)" in svg and "$ billion" in svg
     screenshot(page, artifacts / "dashboard_fan.png")
+    assert page.page_errors == [], page.page_errors
+
+
+def test_stock_view_shows_the_heatmap_for_semis_crash(page, artifacts):
+    page.get_by_role("tab", name="Stocks by name").click()
+    none = page.locator(".marginsim-stocks-none")
+    none.wait_for(timeout=30_000)
+    assert none.inner_text() == ("finra-2026-05 has no stock layer (stocks.enabled is off); the scenarios that have "
+                                 "one: concentrated-unwind, meme-squeeze and semis-crash.")
+    page.get_by_role("tab", name="Live run").click()  # the status card (tabs render only when open)
+    choose(page, "Compare with", "nothing (one run)")
+    choose(page, "Scenario", "semis-crash")
+    type_input(page, "Number of accounts", "20000")
+    reset_until(page, page.locator(".marginsim-status", has_text="semis-crash, seed 1, 20,000 accounts").wait_for,
+                retype=[("Number of accounts", "20000")])
+    page.get_by_role("tab", name="Stocks by name").click()
+    page.locator(".marginsim-stocks-run", has_text="Run the stock layer").click()
+    table = page.locator(".marginsim-stocks-table")
+    table.wait_for(timeout=120_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.marginsim-stocks img')].length === 2 && "
+                           "[...document.querySelectorAll('.marginsim-stocks img')].every("
+                           "i => i.complete && i.naturalWidth > 400)", timeout=30_000)
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 10 and "Information Technology" in rows[0], rows
+    sales = [float(r.split("\t")[-1].replace(",", "")) for r in rows]
+    assert sales == sorted(sales, reverse=True) and sales[0] > 0
+    summary = page.locator(".marginsim-stocks-summary").inner_text()
+    assert summary.startswith("semis-crash, seed 1, on the market run to its last day") and "forced sales $" in summary
+    screenshot(page, artifacts / "dashboard_stocks.png")
     assert page.page_errors == [], page.page_errors

@@ -1,4 +1,5 @@
-"""The page: controls and inputs in the sidebar; a live run (or two compared) and a fan chart of seeds.
+"""The page: controls and inputs in the sidebar; a live run (or two compared), a fan chart of seeds and,
+for scenarios with the stock layer, a per-stock view.
 
 Built from solara components around a Mesa model (:class:`DashboardModel`) rather than Mesa's
 generic SolaraViz frame, whose extras mean nothing here (a "Page 0" tab, a "Use Threads" box, a
@@ -14,7 +15,7 @@ import solara
 from sim.apps.dashboard.controls import CompareInputs, RunControls, RunInputs, default_params
 from sim.apps.dashboard.model import DashboardModel
 from sim.apps.dashboard.play import PlayStats
-from sim.apps.dashboard.views import FanView, PanelGrid, StatusCard
+from sim.apps.dashboard.views import FanView, PanelGrid, StatusCard, StocksView
 
 STYLE = """
 .marginsim-caption { font-size: 13px; line-height: 1.35; display: block; }
@@ -29,6 +30,11 @@ STYLE = """
 .marginsim-slider-label { font-size: 14px; margin-top: 10px; margin-bottom: -6px; }
 .marginsim-slider-value { font-weight: 600; font-variant-numeric: tabular-nums; }
 .marginsim-sidebar .v-card { margin-bottom: 12px; }
+.marginsim-stocks { padding: 8px 14px; }
+.marginsim-stocks img { width: 100%; height: auto; display: block; margin: 8px 0; }
+.marginsim-stocks-table { border-collapse: collapse; font-size: 13px; margin-top: 4px; }
+.marginsim-stocks-table th, .marginsim-stocks-table td { padding: 2px 10px; border-bottom: 1px solid #ddd; }
+.marginsim-stocks-table td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
@@ -62,3 +68,5 @@ def Page():
             PanelGrid(shown, redraw)
         with solara.lab.Tab("Fan chart of seeds"):
             FanView(shown)
+        with solara.lab.Tab("Stocks by name"):
+            StocksView(shown)

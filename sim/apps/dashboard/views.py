@@ -1,4 +1,5 @@
-"""The page's main area: the status card, the five live panels (one run or two compared) and the fan chart.
+"""The page's main area: the status card, the five live panels (one run or two compared), the fan chart
+and the per-stock view.
 
 ``model`` is what Reset built; ``shown`` is the run the panels draw: the same model, or after a
 bad input the last good one, so the plots stay as they were while the message says what to fix.
@@ -6,6 +7,7 @@ bad input the last good one, so the plots stay as they were while the message sa
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -19,6 +21,7 @@ from sim.apps.dashboard.model import DashboardModel, Frame
 from sim.apps.dashboard.panels import PANELS, Panel, caption_lines
 from sim.apps.dashboard.play import PlayStats
 from sim.apps.dashboard.plots import LiveFigure
+from sim.apps.dashboard.stocks import TABLE_COLUMNS, StockView, no_layer_line, stock_view
 
 
 def describe(inputs: Inputs) -> str:
@@ -187,3 +190,58 @@ def FanChart(fan: Fan | None, pending: bool, failed: bool, exception: BaseExcept
                 f"{np.quantile(final['index_level'], 0.95):.1f}); margin debt median "
                 f"${np.median(final['margin_debt']) / 1e9:,.0f} bn.", classes=["marginsim-caption",
                                                                            "marginsim-fan-caption"])
+
+
+def _table_html(view: StockView) -> str:
+    """The top names as a small HTML table (escaped)."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in TABLE_COLUMNS.values())
+    rows = "".join(f"<tr><td>{html.escape(str(r.ticker))}</td><td>{html.escape(str(r.sector))}</td>"
+                   f"<td>{r.drawdown_pct:.1f}</td><td>{r.forced_sales_busd:,.2f}</td></tr>"
+                   for r in view.table.itertuples())
+    return f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+
+
+@solara.component
+def StockResult(view: StockView):
+    """The stock layer's heatmap of the most-sold names, the sector bars and the top names by forced sales."""
+    solara.Text(f"{view.scenario}, seed {view.seed}, on {view.source}: {view.summary} "
+                f"(stock layer and figures: {view.seconds:.1f} s)", classes=["marginsim-caption",
+                                                                              "marginsim-stocks-summary"])
+    with solara.Div(classes=["marginsim-stocks-heatmap"]):
+        rw.Image(value=view.heatmap_png, format="png", layout={"width": "100%"})
+    with solara.Div(classes=["marginsim-stocks-sectors"]):
+        rw.Image(value=view.sectors_png, format="png", layout={"width": "100%"})
+    solara.Text(f"The {len(view.table)} names with the largest forced sales over the run",
+                style={"font-weight": "bold"}, classes=["marginsim-caption"])
+    solara.HTML(tag="table", unsafe_innerHTML=_table_html(view), classes=["marginsim-stocks-table"])
+
+
+@solara.component
+def StocksView(shown: DashboardModel | None):
+    """Per-stock view of run A: a button runs the stock layer on its market path (scenarios with ``stocks.enabled``)."""
+    task = solara.lab.use_task(lambda: stock_view(shown), dependencies=None, raise_error=False)
+    with solara.Card("Stocks by name: drawdown and forced sales", classes=["marginsim-stocks"], margin=0):
+        if shown is None or shown.resolved is None:
+            solara.Text("No good run: fix the inputs and press Reset.", classes=["marginsim-caption"])
+            return
+        spec = shown.resolved.spec
+        if not spec.stocks.enabled:
+            solara.Text(no_layer_line(spec.meta.name), classes=["marginsim-caption", "marginsim-stocks-none"])
+            return
+        run_a = " of run A" if len(shown.runs) > 1 else ""
+        solara.Text(f"The stock layer ({spec.stocks.names:,} names) runs on the finished market path{run_a}, as "
+                    f"sim.simulate({spec.meta.name!r}, seed={shown.resolved.seed}) does: the live run's path if it "
+                    "has reached its last day, otherwise the market is run to its end beside it.",
+                    classes=["marginsim-caption"])
+        if shown.resolved.changes:
+            solara.Text(f"The page's inputs changed {spec.meta.name} ({_changes(shown.resolved.changes)}); shock size "
+                        "0 and the scenario's other values run it as filed.", classes=["marginsim-caption"])
+        solara.Button("Run the stock layer", color="primary", on_click=task, disabled=task.pending,
+                      classes=["marginsim-stocks-run"])
+        if task.pending:
+            solara.ProgressLinear(True)
+        if task.error:
+            solara.Error(f"The stock layer could not run: {task.exception}")
+        view = task.latest
+        if view is not None and view.model_id == id(shown) and not task.pending:
+            StockResult(view)
