@@ -38,6 +38,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 PANELS = ("index", "book", "channels", "calls", "gamma")
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (scripts/setup)")
+# One page goes through the tests in order, each starting where the last left it: one worker must run
+# them all, which scripts/test's pytest-xdist option --dist loadfile ensures (a file's tests on one worker).
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                                 reason=f"{CHROMIUM} is not installed: run scripts/install-browser (CI does)")
 

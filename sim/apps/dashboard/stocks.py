@@ -96,7 +96,7 @@ def _png(fig: Figure) -> bytes:
 
 
 def _summary(spec: Scenario, book, path) -> str:
-    m = stock_metrics(book, path)
+    m = stock_metrics(spec, book, path)
     top = (f", most in {m['top_forced_name']} ({m['top_forced_name_share']:.0%} of it)" if m["top_forced_name"]
            else "")
     return (f"{m['names']:,} names, a stock book of {m['accounts']:,} accounts with "
