@@ -28,7 +28,7 @@ from sim.core.errors import InputError
 from sim.core.files import atomic_write, write_json
 from sim.model.stocks.types import STOCK_CHANNELS, StockPath
 from sim.report import style
-from sim.report.paper.base import FigureData
+from sim.report.figdata import FigureData
 
 BN, MN = 1e9, 1e6
 VALUES = ("drawdown", "return")
@@ -74,13 +74,14 @@ def _sector_spans(sectors: np.ndarray) -> list[tuple[str, int, int]]:
     return [(str(sectors[a]), a, b) for a, b in itertools.pairwise(cuts)]
 
 
-def stock_heatmap(path: StockPath, top: int = 30, value: str = "drawdown", data: FigureData | None = None) -> Figure:
+def stock_heatmap(path: StockPath | None, top: int = 30, value: str = "drawdown",
+                  data: FigureData | None = None) -> Figure:
     """Heatmap of drawdown (or cumulative return) by name and day for the top names by forced sales.
 
     Parameters
     ----------
-    path : StockPath
-        One run of the stock layer.
+    path : StockPath or None
+        One run of the stock layer (None when ``data`` is given).
     top : int
         Names shown (the most sold by margin calls; by drawdown where none were sold), grouped by
         sector, the most sold sector first.
@@ -164,14 +165,14 @@ def _stacked(ax, y: np.ndarray, arrays: dict, metric: str) -> None:
         pos, neg = pos + up, neg + down
 
 
-def sector_bars(path: StockPath, attribution: Mapping[str, pd.DataFrame] | None = None, market_value0=None,
+def sector_bars(path: StockPath | None, attribution: Mapping[str, pd.DataFrame] | None = None, market_value0=None,
                 data: FigureData | None = None) -> Figure:
     """Per sector: the max drawdown of its index and its forced sales in $ billion, stacked by channel if given.
 
     Parameters
     ----------
-    path : StockPath
-        One run of the stock layer (all channels on).
+    path : StockPath or None
+        One run of the stock layer (all channels on; None when ``data`` is given).
     attribution : mapping of str to DataFrame, optional
         :func:`sim.analysis.stock_tables.sector_attribution` tables keyed by metric (``drawdown``,
         ``forced_sales``): a panel whose metric is given is stacked by channel.

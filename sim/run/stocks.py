@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import Scenario
+from sim.core.detarrays import log1p_array
 from sim.core.impact import thinning_factor
 from sim.core.stock_impact import TRADING_DAYS
 from sim.model.stocks.day import carry_and_record
@@ -108,7 +109,7 @@ def market_inputs(spec: Scenario, timeseries: pd.DataFrame) -> tuple[np.ndarray,
     realised daily volatility (``realized_vol`` / sqrt(252)) against the market's
     ``impact.reference_vol``, with the stock layer's ``thinning_elasticity`` and ``thinning_cap``.
     """
-    returns = np.log1p(timeseries["index_return"].to_numpy(dtype=np.float64))
+    returns = log1p_array(timeseries["index_return"].to_numpy(dtype=np.float64))  # the same bits on every CPU
     daily = timeseries["realized_vol"].to_numpy(dtype=np.float64) / math.sqrt(TRADING_DAYS)
     s, ref = spec.stocks, spec.impact.reference_vol
     thinning = np.array([thinning_factor(v, ref, s.thinning_elasticity, s.thinning_cap) for v in daily])

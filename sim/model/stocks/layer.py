@@ -24,7 +24,6 @@ The coupling is one way: the layer's flows do not move the market's index (docs/
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +32,7 @@ from sim.book import sparse_cascade, sparse_cascade_reference
 from sim.book.sparse import SparseBook, SparseRules
 from sim.book.sparse_cascade import CASCADE_STAT_CALLS, CASCADE_STAT_CLOSE_OUTS, CASCADE_STAT_LOSSES, sqrt_impact
 from sim.config.schema_stocks import StockEvent, StockLetf, Stocks
-from sim.core import detrandom
+from sim.core import detmath, detrandom
 from sim.core.detarrays import exp_array
 from sim.core.errors import InputError
 from sim.core.stock_impact import daily_vol, total_vol
@@ -131,7 +130,7 @@ def _apply_event(state: _State, event: StockEvent, mask: np.ndarray, day: int, o
     bought = np.zeros(state.n)
     kind, size = event.kind, event.size
     if kind == "shock":
-        state.fundamental[mask] += math.log1p(size)
+        state.fundamental[mask] += detmath.log1p(size)
     elif kind in ("requirement", "short_requirement"):
         long_rates, short_rates = state.rules.name_long.copy(), state.rules.name_short.copy()
         (long_rates if kind == "requirement" else short_rates)[mask] = size

@@ -17,7 +17,7 @@ from sim import __version__
 from sim.core.errors import InputError
 from sim.core.files import write_json
 from sim.core.machine import platform_info
-from sim.report.paper import attribution_bars, cascade, channels, history, returns, sweeps
+from sim.report.paper import attribution_bars, cascade, channels, history, returns, stocks, sweeps
 from sim.report.paper.base import Figure, FigureData
 
 __all__ = ["Figure", "FigureData", "build_all", "registry"]
@@ -26,7 +26,8 @@ __all__ = ["Figure", "FigureData", "build_all", "registry"]
 def registry() -> list[Figure]:
     """Every figure, in the order of the paper."""
     return [history.FIGURE, cascade.FIGURE, sweeps.PHASE_FIGURE, attribution_bars.FIGURE, returns.FIGURE,
-            channels.LETF_FIGURE, channels.GAMMA_FIGURE, sweeps.SOBOL_FIGURE]
+            channels.LETF_FIGURE, channels.GAMMA_FIGURE, sweeps.SOBOL_FIGURE, stocks.HEATMAP_FIGURE,
+            stocks.SECTORS_FIGURE]
 
 
 def build_all(out_dir: str | Path, quick: bool = False, only: list[str] | None = None,
