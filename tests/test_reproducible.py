@@ -90,7 +90,8 @@ def test_a_generic_x86_64_build_gives_the_same_bits(tmp_path):
     assert not differ, f"outputs that depend on the CPU: {differ}"
 
 
-COMMITTED = ("finra_margin_debt", "cascade_anatomy", "letf_flow", "returns_vs_real")
+COMMITTED = ("finra_margin_debt", "cascade_anatomy", "letf_flow", "returns_vs_real", "stock_heatmap_semis_crash",
+             "stock_sectors_semis_crash")
 """Full-size figures cheap enough (a few minutes together) to rebuild in the slow suite."""
 
 FULL_PROBE = """
