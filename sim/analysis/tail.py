@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest
 
-from sim.config.outputs import METRIC_NAMES
+from sim.config.outputs import MARKET_METRIC_NAMES
 from sim.config.scenario import Scenario, coerce
 from sim.core.errors import InputError
 from sim.run.ensemble import MAX_PATHS, ensemble
@@ -68,9 +68,10 @@ class TailResult:
 
 def check_metric(metric: Any) -> str:
     """``metric`` if it is a summary metric (flattened, as in sweeps); InputError listing them otherwise."""
-    if metric not in METRIC_NAMES:
-        raise InputError(f"metric {metric!r}: not a summary metric; allowed: {', '.join(METRIC_NAMES)}",
-                         field="metric", allowed=", ".join(METRIC_NAMES))
+    if metric not in MARKET_METRIC_NAMES:
+        raise InputError(f"metric {metric!r}: not a market summary metric (tail runs ensembles of the market; "
+                         f"the stock layer's metrics need per-run sweeps); allowed: {', '.join(MARKET_METRIC_NAMES)}",
+                         field="metric", allowed=", ".join(MARKET_METRIC_NAMES))
     return metric
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from sim.config.experiment_spec import experiment_schema
+from sim.config.outputs import STOCK_COLUMNS, STOCK_DAILY_COLUMNS, STOCK_METRICS
 from sim.config.schema import scenario_schema
-from sim.run.stocks import STOCK_COLUMNS, STOCK_DAILY_COLUMNS, STOCK_METRICS
 
 COLUMNS = ("field", "type", "allowed", "unit", "default", "meaning")
 """The columns of each field table."""
@@ -117,7 +117,7 @@ def _column_table(columns: dict[str, str], header: str) -> str:
 
 
 def output_reference(level: int = 2) -> str:
-    """The stock layer's outputs, from the dictionaries :mod:`sim.run.stocks` fills them by.
+    """The stock layer's outputs, from the dictionaries (:mod:`sim.config.outputs`) :mod:`sim.run.stocks` fills them by.
 
     ``stocks.parquet``'s columns, the daily ``stock_*`` columns a run adds to ``timeseries`` and the
     summary's ``stocks`` table: the same dictionaries the run layer writes, so the page cannot

@@ -28,7 +28,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from sim import __version__
-from sim.config.outputs import METRIC_NAMES, daily_columns
+from sim.config.outputs import MARKET_METRIC_NAMES, daily_columns
 from sim.config.scenario import Scenario, ScenarioError, coerce, resolve
 from sim.config.schema import MAX_SEED
 from sim.core.errors import InputError
@@ -229,7 +229,7 @@ def _path(task: tuple) -> tuple[int, dict[str, np.ndarray], dict[str, float], np
     p, spec, seed, engine, columns = task
     ts, summary_metrics = path_series(spec, seed, engine)  # simulate's series and metrics, without its extras
     flat = flat_metrics(summary_metrics)
-    metrics = {m: 0.0 if m.startswith("regime_days.") else math.nan for m in METRIC_NAMES}  # as a sweep's rows
+    metrics = {m: 0.0 if m.startswith("regime_days.") else math.nan for m in MARKET_METRIC_NAMES}  # as a sweep's rows
     metrics.update((m, float(v)) for m, v in flat.items())
     return p, {c: ts[c].to_numpy() for c in columns}, metrics, ts["day"].to_numpy()
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sim.config.outputs import STOCK_METRIC_NAMES
 from sim.config.scenario import from_dict, resolve
 from sim.run.ensemble import ensemble
 from sim.run.params import flat_metrics
@@ -97,9 +98,12 @@ def execute(task: RunTask) -> dict[str, Any]:
     try:
         result = simulate(from_dict(task.scenario), task.seed)
         flat = flat_metrics(result.summary["metrics"])
+        stocks = result.summary.get("stocks", {})  # the stock layer's numbers, as stocks.<name>
+        flat.update({f"stocks.{k}": v for k, v in stocks.items() if f"stocks.{k}" in STOCK_METRIC_NAMES})
         row.update(status="ok", error="")
         for m in task.metrics:
-            row[m] = float(flat.get(m, _missing(m)))
+            value = flat.get(m, _missing(m))
+            row[m] = math.nan if value is None else float(value)
         if task.series:
             row["_series"] = {c: result.timeseries[c].to_numpy() for c in ("day", *task.series)}
     except Exception as exc:  # a failed run is data: recorded with its error, the sweep goes on
@@ -121,6 +125,8 @@ def execute_batch(batch: BatchTask) -> list[dict[str, Any]]:
 
     The seconds and CPU seconds of the batch are shared equally among its rows.
     """
+    if any(m in STOCK_METRIC_NAMES for m in batch.metrics):  # ensembles run the market only
+        return [execute(task) for task in batch.runs()]
     start, cpu = time.perf_counter(), time.process_time()
     try:
         result = ensemble(batch.scenario, list(batch.seeds), params=batch.params or None,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.config.experiment import MAX_RUNS, ExperimentError, load_experiment
-from sim.config.outputs import DAILY_COLUMNS, METRIC_NAMES, daily_columns
+from sim.config.outputs import DAILY_COLUMNS, MARKET_METRIC_NAMES, METRIC_NAMES, STOCK_METRIC_NAMES, daily_columns
 
 HEAD = '[experiment]\nscenario = "{scenario}"\n'
 PARAM = '[[parameters]]\nname = "{name}"\npath = "{path}"\n{range}\n'
@@ -118,7 +118,8 @@ def test_output_names_match_a_real_run():
 
     result = simulate({"margin": {"accounts": 10}, "simulation": {"days": 2}}, 0)
     names = [k for k in flat_metrics(result.summary["metrics"]) if not k.startswith("regime_days.")]
-    assert names == [m for m in METRIC_NAMES if not m.startswith("regime_days.")]
+    assert names == [m for m in MARKET_METRIC_NAMES if not m.startswith("regime_days.")]
+    assert METRIC_NAMES == (*MARKET_METRIC_NAMES, *STOCK_METRIC_NAMES)
     assert tuple(result.timeseries.columns) == (*DAILY_COLUMNS[:3], "price_market", "fundamental_market",
                                                 *DAILY_COLUMNS[3:])
     funds = simulate({"margin": {"accounts": 10}, "simulation": {"days": 2}, "value_funds": {"count": 2}}, 0)

@@ -430,3 +430,38 @@ def test_bad_experiment_is_one_line_exit_2(why, edit, expected, tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+STOCKS = """
+[experiment]
+name = "stocks"
+scenario = "concentrated-unwind"
+set = ["margin.accounts=400", "stocks.accounts=2000", "simulation.days=20"]
+design = "grid"
+replicates = 2
+root_seed = 7
+metrics = ["max_drawdown", "stocks.forced_sales_usd", "stocks.shock_drawdown", "stocks.initial_margin_debt_usd"]
+
+[[parameters]]
+name = "prime_leverage"
+paths = ["stock_brokers.1.leverage_mean", "stock_brokers.2.leverage_mean"]
+values = [2.0, 2.9]
+"""
+
+
+def test_a_sweep_keeps_the_stock_layers_metrics(tmp_path):
+    """Stock metrics make the sweep run each point with sim.simulate (ensembles run the market only)."""
+    exp = load_experiment(_write(tmp_path, STOCKS))
+    run_sweep(exp, tmp_path / "out", executor="serial", progress=False)
+    runs = read_runs(tmp_path / "out").sort_values("run_id")
+    assert (runs["status"] == "ok").all() and len(runs) == 4
+    assert np.allclose(runs["stocks.initial_margin_debt_usd"], 2.4e11, rtol=1e-9)
+    for _, row in runs.iterrows():
+        spec = sim.load("concentrated-unwind", ["margin.accounts=400", "stocks.accounts=2000", "simulation.days=20",
+                                                f"stock_brokers.1.leverage_mean={row['prime_leverage']}",
+                                                f"stock_brokers.2.leverage_mean={row['prime_leverage']}"])
+        st = sim.simulate(spec, int(row["seed"])).summary["stocks"]
+        assert row["stocks.forced_sales_usd"] == st["forced_sales_usd"]
+        assert row["stocks.shock_drawdown"] == st["shock_drawdown"]
+    low, high = (runs[runs["prime_leverage"] == v]["stocks.forced_sales_usd"].mean() for v in (2.0, 2.9))
+    assert high > low  # more leverage at the prime brokers, more forced selling
