@@ -126,12 +126,11 @@ class _State:
 
 
 def _apply_event(state: _State, event: StockEvent, mask: np.ndarray, day: int, on: dict[str, bool]) -> np.ndarray:
-    """Apply one event of the day; returns $ bought in per name by a recall (zeros otherwise)."""
+    """Apply one of the day's events other than a shock (applied first, by the day loop) at the day's
+    prices; returns $ bought in per name by a recall (zeros otherwise)."""
     bought = np.zeros(state.n)
     kind, size = event.kind, event.size
-    if kind == "shock":
-        state.fundamental[mask] += detmath.log1p(size)
-    elif kind in ("requirement", "short_requirement"):
+    if kind in ("requirement", "short_requirement"):
         long_rates, short_rates = state.rules.name_long.copy(), state.rules.name_short.copy()
         (long_rates if kind == "requirement" else short_rates)[mask] = size
         state.rules = SparseRules(state.rules.broker, long_rates, short_rates, state.rules.marginable)
@@ -207,13 +206,15 @@ def run_stock_layer(stock_book: StockBook, stocks: Stocks, letfs: Sequence[Stock
     for t in range(d):
         ops["open"](state.beta, state.sector_index, float(returns[t]), state.sector_daily, z_sector[t],
                     state.idio_daily, z_idio[t], stocks.impact_decay, day_returns, state.fundamental, state.impact_log)
-        flow = np.zeros(n)
-        buy_ins = np.zeros(n)
-        for event, mask in zip(events, masks, strict=True):
-            if event.day == t:
-                buy_ins += _apply_event(state, event, mask, t, on)
-        flow += buy_ins
+        today = [(event, mask) for event, mask in zip(events, masks, strict=True) if event.day == t]
+        for event, mask in today:  # price shocks first: the day's other events act at the shocked prices
+            if event.kind == "shock":
+                state.fundamental[mask] += detmath.log1p(event.size)
         state.prices = state.price0 * exp_array(state.fundamental + state.impact_log)
+        buy_ins = np.zeros(n)
+        for event, mask in today:
+            buy_ins += _apply_event(state, event, mask, t, on)
+        flow = buy_ins.copy()
         if f and on["letf"]:
             ops["funds"](state.fund_shares, state.fund_cash, state.leverage, state.fund_mask, state.closed,
                          state.outstanding, state.prices, basket, order, fund_flow)
