@@ -100,12 +100,32 @@ def _carry_and_record(offsets, names, shares, cash, prices, rate, fee, debt_by_n
                 short_shares[names[k]] -= shares[k]
 
 
+def _broker_sales(offsets, names, before, after, prices, broker, sold, closed):
+    sold[:] = 0.0
+    closed[:] = 0.0
+    for i in range(broker.shape[0]):
+        held = False
+        left = False
+        for k in range(offsets[i], offsets[i + 1]):
+            if before[k] != 0.0:
+                held = True
+            if after[k] != 0.0:
+                left = True
+            if before[k] > 0.0 and after[k] < before[k]:
+                sold[broker[i]] += (before[k] - after[k]) * prices[names[k]]
+        if held and not left:
+            closed[broker[i]] += 1.0
+
+
 _DEPS = (stock_impact, impact, detmath, funds, margin, house)
 open_day = kernel(*_DEPS)(_open_day)
 fund_orders = kernel(*_DEPS)(_fund_orders)
 add_impact = kernel(*_DEPS)(_add_impact)
 carry_and_record = kernel(*_DEPS)(_carry_and_record)
-"""Compiled (``kernel``) versions of the four steps; the ``_``-prefixed functions are the same source."""
+broker_sales = kernel(*_DEPS)(_broker_sales)
+"""Compiled (``kernel``) versions of the steps, and of :func:`broker_sales_reference` (each broker's forced
+long sales, valued at the day's prices, and its accounts closed out: every position gone); the
+``_``-prefixed functions are the same source."""
 
 
 # ---------------------------------------------------------------- plain-Python references
@@ -174,3 +194,17 @@ def carry_and_record_reference(offsets, names, shares, cash, prices, rate, fee, 
                 debt_by_name[name] += debt * (value / longs)
             elif value < 0.0:
                 short_shares[name] -= shares[k]
+
+
+def broker_sales_reference(offsets, names, before, after, prices, broker, sold, closed):
+    """Per broker: $ of longs its accounts sold (shares before - after, at ``prices``) and accounts
+    that held positions before and none after; Python, account by account."""
+    sold[:] = 0.0
+    closed[:] = 0.0
+    for i in range(len(broker)):
+        span = range(offsets[i], offsets[i + 1])
+        for k in span:
+            if before[k] > 0.0 and after[k] < before[k]:
+                sold[broker[i]] = sold[broker[i]] + (before[k] - after[k]) * prices[names[k]]
+        if any(before[k] != 0.0 for k in span) and not any(after[k] != 0.0 for k in span):
+            closed[broker[i]] += 1.0

@@ -240,9 +240,9 @@ def _ops(reference: bool) -> dict:
     if reference:
         return {"open": steps.open_day_reference, "funds": steps.fund_orders_reference,
                 "impact": steps.add_impact_reference, "carry": steps.carry_and_record_reference,
-                "cascade": sparse_cascade_reference.cascade_sparse}
+                "cascade": sparse_cascade_reference.cascade_sparse, "brokers": steps.broker_sales_reference}
     return {"open": steps.open_day, "funds": steps.fund_orders, "impact": steps.add_impact,
-            "carry": steps.carry_and_record, "cascade": sparse_cascade.cascade_sparse}
+            "carry": steps.carry_and_record, "cascade": sparse_cascade.cascade_sparse, "brokers": steps.broker_sales}
 
 
 def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: StockPath, t: int,
@@ -250,8 +250,10 @@ def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: Stoc
     """The margin cascade at the day's prices; its forced flow joins the names' impact."""
     spec = sqrt_impact(state.sigma_daily, state.adv, stocks.impact_y, np.full(state.n, thinning))
     out = ops["cascade"](state.book, state.prices, state.rules, spec, stocks.max_rounds)
-    _by_broker(state, out.book(), path, t)
-    state.book = out.book()
+    after = out.book()
+    if out.stats[CASCADE_STAT_CALLS]:
+        _by_broker(state, after, path, t, ops)
+    state.book = after
     zero = np.zeros(state.n)
     ops["impact"](out.flow_usd, stocks.impact_y, state.sigma_daily, state.adv, thinning, zero, state.impact_log,
                   np.ones(state.n), np.empty(state.n))
@@ -264,17 +266,11 @@ def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: Stoc
     path.losses_usd[t] = out.stats[CASCADE_STAT_LOSSES]
 
 
-def _by_broker(state: _State, after: SparseBook, path: StockPath, t: int) -> None:
+def _by_broker(state: _State, after: SparseBook, path: StockPath, t: int, ops: dict) -> None:
     """Each broker's forced long sales (valued at the day's prices) and close-outs in the day's cascade."""
     before = state.book
-    owner = np.repeat(np.arange(before.n), np.diff(before.offsets))
-    sold = np.maximum(before.shares - after.shares, 0.0) * (before.shares > 0.0) * state.prices[before.names]
-    per_account = np.bincount(owner, sold, before.n)
-    held = np.bincount(owner, before.shares != 0.0, before.n) > 0
-    left = np.bincount(owner, after.shares != 0.0, before.n) > 0
-    b = path.broker_forced_sales_usd.shape[1]
-    path.broker_forced_sales_usd[t] = np.bincount(before.broker, per_account, b)
-    path.broker_close_outs[t] = np.bincount(before.broker, held & ~left, b)
+    ops["brokers"](before.offsets, before.names, before.shares, after.shares, state.prices, before.broker,
+                   path.broker_forced_sales_usd[t], path.broker_close_outs[t])
 
 
 def _empty_path(book: StockBook, d: int) -> StockPath:

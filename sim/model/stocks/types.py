@@ -68,8 +68,8 @@ class StockPath:
 
     Per day and broker of the stock book ((D, B), brokers in ``StockBook.broker_names`` order):
     ``broker_forced_sales_usd`` ($ of longs its accounts were forced to sell, valued at the day's
-    close) and ``broker_close_outs`` (its accounts closed out that day: every position sold and the
-    negative balance written off by the broker).
+    prices before its forced selling) and ``broker_close_outs`` (its accounts closed out that day:
+    every position sold and the negative balance written off by the broker).
     """
     tickers: tuple[str, ...]
     sectors: tuple[str, ...]
