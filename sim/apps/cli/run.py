@@ -45,8 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="the margin book as numba arrays (kernel, default) or one Mesa agent per account "
                           "(agents: the reference, slow; same numbers)")
     run.add_argument("--out", metavar="DIR", help="output folder (default results/runs/SCENARIO-seedN)")
-    run.add_argument("--no-figure", action="store_true", help="do not draw overview.png")
-    run.add_argument("--json", action="store_true", help="print the run's metrics as JSON instead of the summary")
+    run.add_argument("--no-figure", action="store_true",
+                     help="do not draw overview.png (nor, with the stock layer, the per-stock figures)")
+    run.add_argument("--json", action="store_true",
+                     help="print the run's metrics as JSON instead of the summary (with the stock layer, its "
+                          "metrics under 'stocks')")
     add_progress(run, "the days")
     run.set_defaults(handler=cmd_run)
 
@@ -150,7 +153,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         files.append(out / "stocks.parquet")
         files.extend(_stock_files(spec, args.seed, result, out, args.no_figure))
     if args.json:
-        print(json.dumps(result.summary["metrics"], indent=2))
+        stocks = {"stocks": result.summary["stocks"]} if "stocks" in result.summary else {}
+        print(json.dumps({**result.summary["metrics"], **stocks}, indent=2))
     else:
         print_summary(result, seconds, files)
     return 0
