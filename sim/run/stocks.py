@@ -4,7 +4,7 @@
 index returns are the stocks' market factor, its realised volatility thins every name's depth by
 the market's own rule (:func:`sim.core.impact.thinning_factor`, with the layer's elasticity and
 cap). The stock book and the layer's draws come from their own seed stream
-(:func:`sim.model.stocks.portfolios.stock_seed`), so switching the layer on changes none of the
+(:func:`sim.model.stocks.portfolios.stock_streams`), so switching the layer on changes none of the
 market's numbers. The coupling is one way: the layer's flows do not move the index (see
 docs/stocks.md for what that means for the answers).
 
