@@ -324,12 +324,12 @@ def note_call(k, i, f, sold, bought, equity, required, called, fraction, account
 # ``drift`` is not looked at, and each account looked at gets its new reach (reach_after; 0 when
 # called). The skips change no result: the reference, which never skips, agrees. With ``apply`` (the
 # cascade) the sales are made in the book as they are found (each account reads only its own positions).
-# Two adjacent accounts of as many positions (the grouped layout) are marked in one loop, their sums
-# in two independent chains that the CPU overlaps, each in position order as alone (bit for bit).
 # Unsigned views of the (checked, non-negative) indices: numba then skips its test for negative
 # indices (wrap-around) in the marking loop, some 30% of its time.
-# Prefetching the shares and names PREFETCH_AHEAD positions on: without it a pass over a book larger
-# than the caches ran at some 60% of the memory's read bandwidth, waiting on the hardware prefetchers.
+# The shares and names PREFETCH_AHEAD positions on are prefetched: without it a pass over a book
+# larger than the caches ran at some 60% of the memory's read bandwidth, waiting on the hardware
+# prefetchers; with it, at some 80% (marking two adjacent accounts of as many positions in one loop,
+# their sums in two independent chains, was tried too and gained nothing once prefetching).
 @kernel(house, margin, sparse, jit)
 def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long, name_short, marginable,
                  sold_shares, sold_usd, bought_usd, called, fraction, account_sold, account_bought,
@@ -338,25 +338,18 @@ def _pass_kernel(offsets, names, shares, cash, broker, prices, rules, name_long,
     base_long, base_short = base_rates(rules, name_long, name_short, marginable)
     top, varied = top_rates(base_long, base_short, rules)
     uoffsets, unames, ubroker = offsets.view(np.uint64), names.view(np.uint32), broker.view(np.uint32)
-    n = cash.shape[0]
-    n_called, paired, value1, gross1 = 0, False, 0.0, 0.0
-    for i in range(n):
+    n_called = 0
+    for i in range(cash.shape[0]):
         if track and drift < reach[i]:
             continue
-        lo, k = uoffsets[i], uoffsets[i + 1] - uoffsets[i]
         prefetch(shares, offsets[i] + PREFETCH_AHEAD)
         prefetch(names, offsets[i] + PREFETCH_AHEAD)
-        if paired:  # marked with account i - 1
-            value, gross, paired = value1, gross1, False
-        else:
-            value = gross = value1 = gross1 = 0.0
-            paired = i + 1 < n and uoffsets[i + 2] - uoffsets[i + 1] == k and not (track and drift < reach[i + 1])
-            for q in range(lo, lo + k if paired else lo):  # two accounts of k positions: sums in two chains
-                v, v1 = shares[q] * prices[unames[q]], shares[q + k] * prices[unames[q + k]]
-                value, gross, value1, gross1 = value + v, gross + abs(v), value1 + v1, gross1 + abs(v1)
-            for q in range(lo, lo if paired else lo + k):
-                v = shares[q] * prices[unames[q]]
-                value, gross = value + v, gross + abs(v)
+        value = 0.0
+        gross = 0.0
+        for q in range(uoffsets[i], uoffsets[i + 1]):
+            v = shares[q] * prices[unames[q]]
+            value += v
+            gross += abs(v)
         equity = cash[i] + value
         lo = offsets[i]
         hi = offsets[i + 1]
