@@ -57,7 +57,7 @@ import numpy as np
 from sim.book import sparse, sparse_clearing
 from sim.book.sparse import N_SPARSE_STATS, SPARSE_STAT_CALLS, SparseBook, SparseRules
 from sim.book.sparse_clearing import _pass_kernel, check_pass_inputs
-from sim.core import detmath, house, margin, stock_impact
+from sim.core import detmath, house, jit, margin, stock_impact
 from sim.core import impact as impact_laws  # the module; ``impact`` in cascade_sparse is the spec
 from sim.core.errors import InputError
 from sim.core.impact import LINEAR, SQRT, log_impact
@@ -367,7 +367,7 @@ def add_round(pass_stats, per_round, r, stats):
 # as it finds them: every position of a called account shrinks by the pass's fraction, the
 # proceeds at the round's prices go to cash, and a closed-out account's cash is written off to 0),
 # prices moved and the drift grown by the round's largest move.
-@kernel(house, margin, sparse, sparse_clearing, impact_laws, stock_impact, detmath)
+@kernel(house, margin, sparse, sparse_clearing, impact_laws, stock_impact, detmath, jit)
 def _cascade_kernel(offsets, names, shares, cash, broker, base, rules, name_long, name_short, marginable,
                     model, coef, y, sigma_daily, adv_usd, thinning, max_rounds, prices, flow, sold_shares,
                     sold_usd, bought_usd, per_round, stats, round_shares, round_sold, round_bought, called,

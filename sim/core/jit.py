@@ -81,7 +81,52 @@ def _numba() -> ModuleType:
     warnings.filterwarnings("ignore", message=r".*is not in scope", category=NumbaIRAssumptionWarning)
     while _PENDING:
         _register(*_PENDING.pop(0))
+    if not _PREFETCH:
+        _PREFETCH.append(_register_prefetch())
     return numba
+
+
+def prefetch(arr: Any, i: int) -> None:
+    """Tell the CPU that element ``i`` of ``arr`` will be read soon (in kernels; in Python it does nothing).
+
+    Compiled to LLVM's ``llvm.prefetch`` (read, high locality, data): a hint that loads nothing
+    into the kernel's values and never faults, so ``i`` may lie past the end of ``arr``, and
+    changes no result, only when the memory arrives. A loop that streams through arrays too
+    slowly for the hardware prefetchers to run far enough ahead asks for them explicitly.
+    """
+
+
+_PREFETCH: list[Callable] = []
+"""The compiled implementation of :func:`prefetch`, once numba is loaded."""
+
+
+def _register_prefetch() -> Callable:
+    """Give :func:`prefetch` its compiled implementation (an intrinsic emitting ``llvm.prefetch``)."""
+    from numba.core import types
+    from numba.core.cgutils import get_or_insert_function, ir
+    from numba.extending import intrinsic, overload
+
+    @intrinsic
+    def _prefetch(typingctx, arr, i):
+        if not (isinstance(arr, types.Array) and isinstance(i, types.Integer)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            ptr = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+            i32 = ir.IntType(32)
+            fn = get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                        "llvm.prefetch.p0")
+            builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, high locality, data cache
+            return context.get_dummy_value()
+
+        return types.void(arr, i), codegen
+
+    @overload(prefetch, inline="always")
+    def _prefetch_overload(arr, i):
+        return lambda arr, i: _prefetch(arr, i)
+
+    return _prefetch
 
 
 def ziggurat_tables() -> ModuleType:

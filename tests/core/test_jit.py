@@ -62,3 +62,27 @@ def test_formulas_do_not_load_numba_and_kernels_still_compile_them(tmp_path):
         print(uses_both(-1.0, 3.0), uses_late(1.0))
     """, tmp_path)
     assert out.splitlines() == ["numba loaded by the formulas: False", "6.0 2.0"]
+
+
+def test_prefetch_is_a_hint_that_changes_nothing_and_never_faults(tmp_path):
+    """In a kernel, prefetch emits llvm.prefetch (in the assembly), reads nothing into the result and
+    may point past the end of the array; in Python it does nothing."""
+    import numba
+    import numpy as np
+
+    from sim.core.jit import _numba, prefetch
+
+    _numba()
+
+    @numba.njit
+    def total(a, ahead):
+        s = 0.0
+        for i in range(a.shape[0]):
+            prefetch(a, i + ahead)
+            s += a[i]
+        return s
+
+    a = np.arange(1000, dtype=np.float64)
+    assert prefetch(a, 0) is None
+    assert total(a, 1 << 40) == total(a, 0) == 499500.0
+    assert "prefetch" in total.inspect_asm(total.signatures[0])
