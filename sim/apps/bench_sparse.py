@@ -10,7 +10,8 @@ The benchmark books are stored in the layout's recommended order, accounts group
 count (:meth:`sim.book.sparse.SparseBook.grouped`; each result says so under ``layout``): a pass
 over the same accounts in draw order runs slower, its loop over positions ending at another
 count account after account (measured with the sparse-perf helper on this machine, under load, at
-10^6 accounts, 2026-12-01: a pass took 1.42-1.55 ns per position grouped vs 2.88-3.66 in draw order).
+10^6 accounts, 2026-12-01, before the kernel prefetched: a pass took 1.42-1.55 ns per position
+grouped vs 2.88-3.66 in draw order).
 
 The sparse cascade (:func:`sparse_cascade_bench`) is measured against the one-asset cascade of
 :func:`sim.apps.bench.cascade` at the same number of accounts in the same run, as a ratio of

@@ -22,8 +22,8 @@ valid and gives the same results per account (per-name sums add the same terms i
 order, so they agree to rounding); grouped, the pass's loop over an account's positions runs
 the same number of times account after account, so the CPU predicts where it ends instead of
 missing once per account (measured with the sparse-perf helper on this machine, under load, on
-10^6 accounts of 4 to 12 positions, 2026-12-01: a pass took 1.42-1.55 ns per position grouped vs
-2.88-3.66 in draw order).
+10^6 accounts of 4 to 12 positions, 2026-12-01, before the pass prefetched: a pass took 1.42-1.55
+ns per position grouped vs 2.88-3.66 in draw order).
 
 The brokers' rules are :class:`SparseRules`: per broker a row of ``SPARSE_RULE_*`` columns, per
 name its own requirements and whether it is marginable (see :mod:`sim.core.house`). What one
