@@ -21,7 +21,8 @@ import pandas as pd
 from sim.analysis.attribution import shapley
 from sim.core.errors import InputError
 from sim.model.stocks.types import STOCK_CHANNELS, StockPath
-from sim.run.metrics import shock_drawdown
+from sim.run.metrics import max_drawdowns as run_max_drawdowns
+from sim.run.metrics import running_peak, shock_drawdown  # noqa: F401 (running_peak re-exported)
 from sim.run.stocks import stock_channel_paths, stock_shock_day
 
 METRICS = ("drawdown", "return", "forced_sales", "shock_drawdown")
@@ -44,19 +45,15 @@ def max_drawdowns(price0, price) -> np.ndarray:
     Returns
     -------
     ndarray
-        (N,) in [0, 1): max over t of 1 - price[t] / max(price0, price[:t + 1]).
+        (N,) in [0, 1): max over t of 1 - price[t] / max(price0, price[:t + 1])
+        (:func:`sim.run.metrics.max_drawdowns`, after checking the inputs).
     """
     p0 = np.asarray(price0, dtype=np.float64)
     p = np.asarray(price, dtype=np.float64)
     if p.ndim != 2 or p0.shape != (p.shape[1],) or not (np.all(p0 > 0) and np.all(p > 0)):
         raise InputError("price: must be > 0 of shape (D, N) with price0 > 0 of shape (N,)", field="price",
                          allowed="> 0, shapes (D, N) and (N,)")
-    return (1.0 - p / running_peak(p0, p)).max(axis=0)
-
-
-def running_peak(price0: np.ndarray, price: np.ndarray) -> np.ndarray:
-    """(D, N): the highest price so far, day 0's open included."""
-    return np.maximum.accumulate(np.vstack([price0[None, :], price]), axis=0)[1:]
+    return run_max_drawdowns(p0, p)
 
 
 def _sectors(path: StockPath) -> list[str]:

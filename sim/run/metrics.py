@@ -13,6 +13,16 @@ def max_drawdown(levels: np.ndarray, start: float = 100.0) -> float:
     return float(np.max(1.0 - path / peaks))
 
 
+def running_peak(price0: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """(D, N): the highest price so far of each column, ``price0`` (day 0's open) included."""
+    return np.maximum.accumulate(np.vstack([price0[None, :], price]), axis=0)[1:]
+
+
+def max_drawdowns(price0: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """(N,): each column's largest fall from its running peak (a fraction >= 0), ``price0`` the first peak."""
+    return (1.0 - price / running_peak(price0, price)).max(axis=0)
+
+
 def excess_kurtosis(returns: np.ndarray) -> float:
     """Fisher (excess) kurtosis of daily returns, bias-corrected; 0 for a normal distribution.
 

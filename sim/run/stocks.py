@@ -35,7 +35,7 @@ from sim.model.stocks.day import carry_and_record
 from sim.model.stocks.layer import run_stock_layer
 from sim.model.stocks.portfolios import build_stock_book, stock_streams, stock_universe
 from sim.model.stocks.types import STOCK_CHANNELS, StockBook, StockPath
-from sim.run.metrics import first_shock_day, shock_drawdown
+from sim.run.metrics import first_shock_day, max_drawdown, max_drawdowns, shock_drawdown
 
 STOCK_SHOCKS = ("shock", "requirement", "short_requirement", "recall")
 """Stock event kinds that shock names (retail buying, fees and restrictions do not)."""
@@ -146,12 +146,6 @@ def stock_series(path: StockPath) -> dict[str, np.ndarray]:
     }
 
 
-def _drawdown(levels: np.ndarray) -> np.ndarray:
-    """Largest peak-to-trough fall of each column (a fraction >= 0), peaks including the start level 100 / price0."""
-    peak = np.maximum.accumulate(levels, axis=0)
-    return np.max(1.0 - levels / peak, axis=0)
-
-
 def initial_debt(book: StockBook) -> float:
     """The stock book's margin debt at day 0 ($; :func:`sim.model.stocks.day.debit`, summed over names)."""
     b, m = book.book, book.book.n_names
@@ -163,9 +157,7 @@ def initial_debt(book: StockBook) -> float:
 def stock_metrics(spec: Scenario, book: StockBook, path: StockPath) -> dict[str, float | int | str | None]:
     """The summary's ``stocks`` table (:data:`STOCK_METRICS`)."""
     day = stock_shock_day(spec)
-    index = np.concatenate(([100.0], path.index_level))
-    prices = np.vstack((path.price0, path.price))
-    names = _drawdown(prices)
+    names = max_drawdowns(path.price0, path.price)
     worst = int(np.argmax(names))
     by_name = path.forced_sales_usd.sum(axis=0)
     total = float(by_name.sum())
@@ -177,7 +169,7 @@ def stock_metrics(spec: Scenario, book: StockBook, path: StockPath) -> dict[str,
         "final_margin_debt_usd": float(path.total_margin_debt_usd[-1]),
         "initial_hhi": float(path.hhi[0]),
         "initial_top10_share": float(path.top10_share[0]),
-        "max_drawdown": float(_drawdown(index[:, None])[0]),
+        "max_drawdown": max_drawdown(path.index_level),
         "shock_day": day,
         "shock_drawdown": shock_drawdown(path.index_level, day),
         "worst_name": path.tickers[worst],

@@ -25,12 +25,12 @@ plain-Python twin (``*_reference``) calling the same rules, which the parity tes
 
 from __future__ import annotations
 
-from sim.core import detmath, house, impact, margin, stock_impact
+from sim.core import detmath, house, impact, margin, pairwise, stock_impact
 from sim.core.jit import jitable, kernel
 from sim.core.margin import daily_interest
 from sim.core.stock_impact import TRADING_DAYS, factor_returns, stock_log_impact
 from sim.model.rules import funds
-from sim.model.rules.funds import holdings_value, letf_must_close, rebalance_to
+from sim.model.rules.funds import holdings_value, letf_must_close, liquidate, rebalance_to
 
 
 @jitable(inline="always")
@@ -54,10 +54,8 @@ def _fund_orders(fund_shares, fund_cash, leverage, basket_mask, closed, shares_o
     for f in range(fund_shares.shape[0]):
         nav = fund_cash[f] + holdings_value(fund_shares[f], prices)
         if letf_must_close(closed[f] != 0, nav, leverage[f], 1.0, 1e300):
+            fund_cash[f] -= liquidate(fund_shares[f], prices, order)
             for j in range(prices.shape[0]):
-                order[j] = -fund_shares[f, j] * prices[j]
-                fund_shares[f, j] = 0.0
-                fund_cash[f] -= order[j]
                 flow[f, j] = order[j]
             closed[f] = 1
             continue
@@ -117,7 +115,7 @@ def _broker_sales(offsets, names, before, after, prices, broker, sold, closed):
             closed[broker[i]] += 1.0
 
 
-_DEPS = (stock_impact, impact, detmath, funds, margin, house)
+_DEPS = (stock_impact, impact, detmath, funds, margin, house, pairwise)
 open_day = kernel(*_DEPS)(_open_day)
 fund_orders = kernel(*_DEPS)(_fund_orders)
 add_impact = kernel(*_DEPS)(_add_impact)
@@ -149,10 +147,8 @@ def fund_orders_reference(fund_shares, fund_cash, leverage, basket_mask, closed,
     for f in range(fund_shares.shape[0]):
         nav = float(fund_cash[f]) + funds.holdings_value(fund_shares[f], prices)
         if funds.letf_must_close(bool(closed[f]), nav, int(leverage[f]), 1.0, 1e300):
-            for j in range(m):
-                flow[f, j] = -fund_shares[f, j] * prices[j]
-                fund_cash[f] -= flow[f, j]
-                fund_shares[f, j] = 0.0
+            fund_cash[f] -= funds.liquidate(fund_shares[f], prices, order)
+            flow[f, :] = order
             closed[f] = 1
             continue
         caps = [basket_mask[f, j] * shares_outstanding[j] * prices[j] for j in range(m)]

@@ -102,6 +102,7 @@ class _State:
         self.adv = np.ascontiguousarray(u.adv_usd, dtype=np.float64)
         self.price0 = np.ascontiguousarray(book.price0, dtype=np.float64)
         self.outstanding = np.ascontiguousarray(book.shares_outstanding, dtype=np.float64)
+        self.cap0 = (self.outstanding * self.price0).sum()  # the universe's market value at day 0's open
         self.fundamental = np.zeros(n)
         self.impact_log = np.zeros(n)
         self.prices = self.price0.copy()
@@ -225,7 +226,7 @@ def run_stock_layer(stock_book: StockBook, stocks: Stocks, letfs: Sequence[Stock
         ops["impact"](flow, stocks.impact_y, state.sigma_daily, state.adv, float(thin[t]), state.fundamental,
                       state.impact_log, state.price0, state.prices)
         if on["margin"]:
-            _clear(state, stocks, float(thin[t]), ops, path, t, reference)
+            _clear(state, stocks, float(thin[t]), ops, path, t)
         path.buy_ins_usd[t] += buy_ins
         b = state.book
         cash = b.cash.copy()
@@ -245,8 +246,7 @@ def _ops(reference: bool) -> dict:
             "carry": steps.carry_and_record, "cascade": sparse_cascade.cascade_sparse, "brokers": steps.broker_sales}
 
 
-def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: StockPath, t: int,
-           reference: bool) -> None:
+def _clear(state: _State, stocks: Stocks, thinning: float, ops: dict, path: StockPath, t: int) -> None:
     """The margin cascade at the day's prices; its forced flow joins the names' impact."""
     spec = sqrt_impact(state.sigma_daily, state.adv, stocks.impact_y, np.full(state.n, thinning))
     out = ops["cascade"](state.book, state.prices, state.rules, spec, stocks.max_rounds)
@@ -290,7 +290,7 @@ def _record(path: StockPath, state: _State, t: int, previous: np.ndarray, debt: 
     path.margin_debt_usd[t] = debt
     path.short_interest[t] = short / state.outstanding
     caps = state.outstanding * state.prices
-    path.index_level[t] = 100.0 * caps.sum() / (state.outstanding * state.price0).sum()
+    path.index_level[t] = 100.0 * caps.sum() / state.cap0
     total = float(debt.sum())
     path.total_margin_debt_usd[t] = total
     path.total_forced_sales_usd[t] = path.forced_sales_usd[t].sum()
