@@ -23,15 +23,16 @@ def atomic_write(path: str | Path, writer: Callable[[str], Any]) -> None:
     plain ``open()`` would give (0644 under the usual umask), not ``mkstemp``'s 0600.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
         writer(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> Path:

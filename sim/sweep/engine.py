@@ -204,7 +204,7 @@ def _execute(job: _Job, todo: list[int], stats: ExecutorStats, tag: str) -> int:
                 options.on_progress(new, len(todo))
     finally:  # finished runs are kept whatever stopped the loop (Ctrl-C, SIGTERM, an error)
         try:
-            writer.flush()
+            writer.close()
         finally:
             getattr(rows, "close", lambda: None)()  # stops the executor's workers if the loop ended early
             if bar is not None:

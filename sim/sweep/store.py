@@ -221,12 +221,17 @@ def pending_runs(out: Path, n_runs: int, retry_failed: bool) -> list[int]:
     Also makes ``chunks/`` and removes the temporary files of a sweep killed in the middle of a write.
     """
     (out / "chunks").mkdir(exist_ok=True)
-    for stale in [*out.glob("**/.part-*"), *out.glob(".*.parquet.*"), *out.glob(".manifest.json.*")]:
-        stale.unlink()
+    remove_partial_writes(out)
     finished = read_runs(out)
     keep = finished if not retry_failed or finished.empty else finished[finished["status"] == "ok"]
     done = set(keep["run_id"].tolist()) if not keep.empty else set()
     return [r for r in range(n_runs) if r not in done]
+
+
+def remove_partial_writes(out: Path) -> None:
+    """Remove the temporary files of writes that were interrupted (a sweep killed, or stopped mid-write)."""
+    for stale in [*out.glob("**/.part-*"), *out.glob(".*.parquet.*"), *out.glob(".manifest.json.*")]:
+        stale.unlink(missing_ok=True)
 
 
 class ChunkWriter:
@@ -263,6 +268,18 @@ class ChunkWriter:
         write_parquet(self.out / "chunks" / name, typed(df))
         self.seq += 1
         self.rows, self.series = [], []
+
+    def close(self) -> None:
+        """Write what is buffered, then remove any temporary file an interrupted write left behind.
+
+        A Ctrl-C or SIGTERM that lands between creating a chunk's temporary file and the cleanup
+        of a failed write could leave one; this process is the folder's only writer, so after the
+        last flush no temporary file there is in use.
+        """
+        try:
+            self.flush()
+        finally:
+            remove_partial_writes(self.out)
 
 
 def typed(df: pd.DataFrame) -> pd.DataFrame:
