@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import struct
 
+from sim.core.detbits import clear_low_word, frexp, ldexp
 from sim.core.jit import jitable
 
 
@@ -103,16 +104,6 @@ _POW_HALF = word_double(0x3FE00001)
 
 
 @jitable
-def clear_low_word(x: float) -> float:
-    """``x`` with the low 32 bits of its representation zeroed (fdlibm's ``SET_LOW_WORD(x, 0)``)."""
-    if x == 0.0:
-        return x
-    e = math.frexp(x)[1]
-    q = max(e - 21, -1042)  # weight of the high word's last bit
-    return math.copysign(math.ldexp(float(math.floor(math.ldexp(abs(x), -q))), q), x)
-
-
-@jitable
 def exp(x: float) -> float:
     """e^x, error < 1 ulp (fdlibm ``e_exp.c``)."""
     if x != x:
@@ -150,8 +141,8 @@ def exp(x: float) -> float:
     if k >= -1021:
         if k == 1024:
             return y * 2.0 * TWO1023
-        return y * math.ldexp(1.0, k)
-    return y * math.ldexp(1.0, k + 1000) * TWOM1000
+        return y * ldexp(1.0, k)
+    return y * ldexp(1.0, k + 1000) * TWOM1000
 
 
 @jitable
@@ -161,7 +152,7 @@ def log(x: float) -> float:
         return x + x
     if x <= 0.0:
         return -INF if x == 0.0 else NAN
-    m, e = math.frexp(x)
+    m, e = frexp(x)
     mant = 2.0 * m   # x = mant 2^(e-1), mant in [1, 2)
     if mant >= _LOG_NORM:
         u, k = m, e
@@ -208,11 +199,11 @@ def log1p(x: float) -> float:
     if k != 0:
         if x < _TWO_53:
             u = 1.0 + x
-            m, e = math.frexp(u)
+            m, e = frexp(u)
             k = e - 1
             c = (1.0 - (u - x) if k > 0 else x - (u - 1.0)) / u  # the rounding of 1 + x
         else:
-            m, e = math.frexp(x)
+            m, e = frexp(x)
             k = e - 1
         mant = 2.0 * m
         if mant < _L1P_NORM:
@@ -261,7 +252,7 @@ def _log2_near_one(ax: float) -> tuple[float, float]:
 @jitable
 def _log2_parts(ax: float) -> tuple[float, float]:
     """log2(ax) as t1 + t2 (t1 with 32 trailing zero bits), for finite ax > 0."""
-    m, e = math.frexp(ax)
+    m, e = frexp(ax)
     n = e - 1
     mant = 2.0 * m                       # ax = mant 2^n, mant in [1, 2)
     top19 = math.floor((mant - 1.0) * 524288.0)      # its top 19 fraction bits
@@ -328,7 +319,7 @@ def _exp2_parts(y: float, t1: float, t2: float, s: float) -> float:
     t = z * z
     t1 = z - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
     r = (z * t1) / (t1 - 2.0) - (w + z * w)
-    return s * math.ldexp(1.0 - (r - z), n)
+    return s * ldexp(1.0 - (r - z), n)
 
 
 @jitable

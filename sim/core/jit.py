@@ -19,7 +19,9 @@ the hot loop, and the model's run-time invariants then stop the run with a clear
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
+import struct
 import sys
 import warnings
 from collections.abc import Callable
@@ -79,10 +81,13 @@ def _numba() -> ModuleType:
     # time). Inlining functions that contain loops makes numba's SSA pass emit this
     # "internal pedantic check" warning; it does not affect the code generated.
     warnings.filterwarnings("ignore", message=r".*is not in scope", category=NumbaIRAssumptionWarning)
-    while _PENDING:
-        _register(*_PENDING.pop(0))
     if not _PREFETCH:
         _PREFETCH.append(_register_prefetch())
+        _register_bits()
+    while _PENDING:
+        _register(*_PENDING.pop(0))
+    while _PENDING_COMPILED:
+        _register_compiled(*_PENDING_COMPILED.pop(0))
     return numba
 
 
@@ -129,6 +134,78 @@ def _register_prefetch() -> Callable:
     return _prefetch
 
 
+def float_bits(x: float) -> int:
+    """The IEEE-754 representation of the double ``x`` as a signed 64-bit integer (in kernels: a bit cast)."""
+    return struct.unpack("<q", struct.pack("<d", x))[0]
+
+
+def bits_float(bits: int) -> float:
+    """The double whose IEEE-754 representation is the signed 64-bit integer ``bits`` (in kernels: a bit cast)."""
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
+
+
+def _register_bits() -> None:
+    """Give :func:`float_bits` and :func:`bits_float` their compiled implementations (LLVM ``bitcast``)."""
+    from numba.core import types
+    from numba.extending import intrinsic, overload
+
+    @intrinsic
+    def _to_bits(typingctx, x):
+        if not isinstance(x, types.Float) or x.bitwidth != 64:
+            return None
+        return types.int64(x), lambda context, builder, signature, args: builder.bitcast(
+            args[0], context.get_value_type(types.int64))
+
+    @intrinsic
+    def _from_bits(typingctx, b):
+        if not isinstance(b, types.Integer) or b.bitwidth != 64:
+            return None
+        return types.float64(b), lambda context, builder, signature, args: builder.bitcast(
+            args[0], context.get_value_type(types.float64))
+
+    @overload(float_bits, inline="always")
+    def _float_bits(x):
+        return lambda x: _to_bits(x)
+
+    @overload(bits_float, inline="always")
+    def _bits_float(b):
+        return lambda b: _from_bits(b)
+
+
+_PENDING_COMPILED: list[tuple[Callable, Callable]] = []
+"""``compiled_as`` pairs recorded before numba was loaded."""
+
+
+def _register_compiled(python_fn: Callable, impl: Callable) -> None:
+    from numba.extending import overload
+
+    def typer(*args: Any) -> Callable:
+        return impl
+
+    typer.__signature__ = inspect.signature(impl)  # numba checks that the two signatures match
+    overload(python_fn, inline="always")(typer)
+
+
+def compiled_as(python_fn: Callable) -> Callable[[Callable], Callable]:
+    """Decorator: the decorated function is ``python_fn``'s implementation inside kernels.
+
+    For exact operations that Python does well with the standard library and numba does
+    slowly (``math.frexp`` and ``math.ldexp`` are calls into a C helper there): Python callers,
+    plain-Python references included, run ``python_fn``; kernels inline the decorated function.
+    The two must return the same value, bit for bit, for every input (test them against each
+    other). Registered when numba loads, as :func:`jitable`.
+    """
+
+    def mark(impl: Callable) -> Callable:
+        if "numba" in sys.modules and _PREFETCH:
+            _register_compiled(python_fn, impl)
+        else:
+            _PENDING_COMPILED.append((python_fn, impl))
+        return impl
+
+    return mark
+
+
 def ziggurat_tables() -> ModuleType:
     """numpy's ziggurat tables (``ziggurat_constants.h``) as numba ships them, for :mod:`sim.core.detrandom`."""
     _numba()
@@ -146,6 +223,11 @@ def _digest(files: list[str]) -> str:
     for name in sorted(set(files)):
         h.update(Path(name).read_bytes())
     return h.hexdigest()[:16]
+
+
+ALWAYS_KEYED = (__file__, str(Path(__file__).with_name("detbits.py")))
+"""Files in every kernel's cache key: this module (the compiled helpers) and the exact bit helpers that
+:mod:`sim.core.detmath` and everything built on it compile to."""
 
 
 def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
@@ -167,7 +249,7 @@ def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
         if os.environ.get("NUMBA_CACHE_DIR"):
             return numba.njit(cache=True, error_model="numpy")(fn)
         config = numba.core.config
-        files = [fn.__code__.co_filename] + [m.__file__ for m in deps]
+        files = [fn.__code__.co_filename, *ALWAYS_KEYED] + [m.__file__ for m in deps]
         previous = config.CACHE_DIR
         config.CACHE_DIR = str(cache_root() / "numba" / _digest(files))
         try:

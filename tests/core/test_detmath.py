@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.core import detarrays, detmath
+from sim.core import detarrays, detbits, detmath
 from sim.core.detmath import O_THRESHOLD, U_THRESHOLD, exp, log, log1p, pow
 
 SMALLEST = 5e-324
@@ -182,3 +182,52 @@ def test_random_sweeps_within_one_ulp():
     bases = np.ldexp(rng.uniform(0.5, 1.0, 20000), rng.integers(-60, 60, 20000)).tolist()
     powers = rng.uniform(-15.0, 15.0, 20000).tolist()
     assert max(ulps(pow(x, y), math.pow(x, y)) for x, y in zip(bases, powers, strict=True)) <= 1
+
+
+def _compiled_helpers():
+    """frexp, ldexp and clear_low_word as kernels compile them (bit operations), over arrays."""
+    from sim.core.jit import _numba
+
+    numba = _numba()
+
+    @numba.njit
+    def run(x, k, m, e, scaled, cleared):
+        for i in range(x.shape[0]):
+            m[i], e[i] = detmath.frexp(x[i])
+            scaled[i] = detmath.ldexp(x[i], k[i])
+            cleared[i] = detmath.clear_low_word(x[i]) if math.isfinite(x[i]) else 0.0
+
+    return run
+
+
+def _python_ldexp(x: float, k: int) -> float:
+    try:
+        return math.ldexp(x, k)
+    except OverflowError:  # Python raises where C returns +-inf
+        return math.copysign(math.inf, x)
+
+
+@given(st.lists(st.integers(min_value=-2**63, max_value=2**63 - 1), min_size=1, max_size=50),
+       st.integers(min_value=-1100, max_value=1100))
+def test_compiled_bit_helpers_are_the_library_functions(bits, shift):
+    """Kernels read frexp off the bits, scale by a power of two built from bits and mask the low word:
+    the same bits as math.frexp, math.ldexp and the exact-arithmetic clear_low_word, on every double."""
+    special = [0.0, -0.0, math.inf, -math.inf, math.nan, SMALLEST, -SMALLEST, TINY, 1.0, -1.5, 2.0**1023]
+    x = np.concatenate([np.array(bits, dtype=np.int64).view(np.float64), special])
+    k = (np.arange(x.size, dtype=np.int64) * 37 + shift) % 2201 - 1100
+    m, e = np.empty_like(x), np.empty(x.size, dtype=np.int64)
+    scaled, cleared = np.empty_like(x), np.empty_like(x)
+    _compiled_helpers()(x, k, m, e, scaled, cleared)
+    for i, v in enumerate(x):
+        pm, pe = math.frexp(v)
+        assert same_bits(m[i], pm) and (e[i] == pe or not math.isfinite(v)), v
+        assert same_bits(scaled[i], _python_ldexp(v, int(k[i]))), (v, k[i])
+        if math.isfinite(v):
+            assert same_bits(cleared[i], detmath.clear_low_word(v)), v
+            assert detbits.float_bits(cleared[i]) == detbits.float_bits(v) & ~0xFFFFFFFF
+
+
+def test_float_bits_round_trip():
+    for v in (0.0, -0.0, 1.0, -2.5, SMALLEST, math.inf):
+        assert detbits.bits_float(detbits.float_bits(v)) == v
+    assert detbits.float_bits(1.0) == 0x3FF0000000000000 and detbits.float_bits(-0.0) == -2**63
