@@ -231,7 +231,10 @@ ALWAYS_KEYED = (__file__, str(Path(__file__).with_name("detbits.py")))
 
 
 def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
-    """Decorator: ``numba.njit(cache=True, error_model="numpy")``, cache keyed on ``deps`` too.
+    """Decorator: ``numba.njit(cache=True, error_model="numpy", nogil=True)``, cache keyed on ``deps`` too.
+
+    ``nogil``: a kernel releases the GIL while it runs, so the paths of an ensemble run in
+    threads side by side (:func:`sim.run.ensemble.ensemble`); kernels touch no Python object.
 
     Parameters
     ----------
@@ -247,13 +250,13 @@ def kernel(*deps: ModuleType) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
         numba = _numba()
         if os.environ.get("NUMBA_CACHE_DIR"):
-            return numba.njit(cache=True, error_model="numpy")(fn)
+            return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
         config = numba.core.config
         files = [fn.__code__.co_filename, *ALWAYS_KEYED] + [m.__file__ for m in deps]
         previous = config.CACHE_DIR
         config.CACHE_DIR = str(cache_root() / "numba" / _digest(files))
         try:
-            return numba.njit(cache=True, error_model="numpy")(fn)
+            return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
         finally:
             config.CACHE_DIR = previous
 

@@ -50,9 +50,16 @@ def test_each_path_is_its_own_simulate_run_bit_for_bit(spec, paths):
 
 
 def test_workers_do_not_change_the_result(spec, paths):
+    """Compiled paths run in threads (the kernels release the GIL), Mesa paths in processes: same numbers."""
     again = ensemble(spec, SEEDS, {"margin.leverage_mean": LEVERAGE}, workers=2)
     assert again.dataset.identical(paths.dataset)
     assert again.summary.equals(paths.summary)
+    short = load("finra-2026-05", ["margin.accounts=50", "simulation.days=64"])
+    serial = ensemble(short, SEEDS, engine="mesa", series=["index_level", "margin_debt"])
+    pooled = ensemble(short, SEEDS, engine="mesa", workers=2, series=["index_level", "margin_debt"])
+    threads = ensemble(short, SEEDS, workers=3, series=["index_level", "margin_debt"])
+    assert pooled.dataset.identical(serial.dataset) and pooled.summary.equals(serial.summary)
+    assert threads.dataset.drop_attrs().identical(serial.dataset.drop_attrs())  # attrs name the engine
 
 
 def test_a_path_count_derives_seeds_from_the_root(spec):
