@@ -18,18 +18,34 @@ SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
 @jitable
+def d1_of(log_moneyness: float, years: float, root: float, vol: float, rate: float) -> float:
+    """d1 = (ln(S / K) + (r + sigma^2 / 2) T) / (sigma sqrt(T)), from ln(S / K) and sqrt(T) = ``root``."""
+    return (log_moneyness + (rate + 0.5 * vol * vol) * years) / (vol * root)
+
+
+@jitable
+def greeks_of(nd1: float, density: float, spot: float, vol: float, root: float, is_call: bool) -> tuple[float, float]:
+    """(delta, gamma) from N(d1) and exp(-d1^2 / 2).
+
+    delta = N(d1) (minus 1 for puts), gamma = phi(d1) / (S sigma sqrt(T)).
+    """
+    delta = nd1 if is_call else nd1 - 1.0
+    gamma = density / SQRT_2PI / (spot * vol * root)
+    return delta, gamma
+
+
+@jitable
 def greeks(spot: float, strike: float, years: float, vol: float, rate: float, is_call: bool) -> tuple[float, float]:
     """(delta, gamma) per unit of underlying (years > 0).
 
     delta = N(d1) for calls, N(d1) - 1 for puts; gamma = phi(d1) / (S sigma sqrt(T)), the same
-    for calls and puts, with d1 = (ln(S / K) + (r + sigma^2 / 2) T) / (sigma sqrt(T)).
+    for calls and puts, with d1 = (ln(S / K) + (r + sigma^2 / 2) T) / (sigma sqrt(T)). Many
+    series at once: :func:`sim.model.rules.dealer.book_greeks` evaluates the same pieces
+    (:func:`d1_of`, :func:`greeks_of`) with log, N and exp vectorised (:mod:`sim.core.detlanes`).
     """
     root = math.sqrt(years)
-    d1 = (detmath.log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root)
-    nd1 = deterf.ndtr(d1)
-    delta = nd1 if is_call else nd1 - 1.0
-    gamma = detmath.exp(-0.5 * d1 * d1) / SQRT_2PI / (spot * vol * root)
-    return delta, gamma
+    d1 = d1_of(detmath.log(spot / strike), years, root, vol, rate)
+    return greeks_of(deterf.ndtr(d1), detmath.exp(-0.5 * d1 * d1), spot, vol, root, is_call)
 
 
 def delta(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, vol: float, rate: float,

@@ -6,7 +6,7 @@ import mesa
 import numpy as np
 
 from sim.config.scenario import Dealers, OptionSeries
-from sim.core import deterf, detmath, options, pairwise
+from sim.core import deterf, detlanes, detmath, options, pairwise
 from sim.core.jit import kernel
 from sim.core.pairwise import pairwise_sum
 from sim.model.rules import dealer
@@ -18,7 +18,7 @@ _COMPILED: list = []
 def _book_greeks():
     """:func:`sim.model.rules.dealer.book_greeks` compiled (built on first use)."""
     if not _COMPILED:
-        _COMPILED.append(kernel(detmath, deterf, options, pairwise, dealer)(dealer.book_greeks))
+        _COMPILED.append(kernel(detmath, deterf, detlanes, options, pairwise, dealer)(dealer.book_greeks))
     return _COMPILED[0]
 
 

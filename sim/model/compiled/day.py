@@ -13,7 +13,7 @@ from sim.book import arrays as book_arrays
 from sim.book import clearing, daily, listing, scan, settle, stats
 from sim.book.arrays import RULE_MAINT_LONG, RULE_RATE, RULE_TARGET_LONG
 from sim.book.stats import N_AGG, N_STATS
-from sim.core import deterf, detmath, impact, margin, options, pairwise
+from sim.core import deterf, detlanes, detmath, impact, margin, options, pairwise
 from sim.core.jit import jitable, kernel
 from sim.model.agents import leveraged_value_fund
 from sim.model.compiled import close, layout, substep
@@ -227,7 +227,7 @@ _KERNEL: list = []
 def run_days():
     """The day loop as one compiled kernel (built, or loaded from the cache, on first use: loads numba)."""
     if not _KERNEL:
-        _KERNEL.append(kernel(margin, impact, detmath, deterf, options, pairwise, book_arrays, stats, scan, listing,
-                              settle, clearing, daily, layout, substep, close, market, dealer, funds, traders,
+        _KERNEL.append(kernel(margin, impact, detmath, deterf, detlanes, options, pairwise, book_arrays, stats, scan,
+                              listing, settle, clearing, daily, layout, substep, close, market, dealer, funds, traders,
                               value_fund_rules, leveraged_value_fund)(_run_days))
     return _KERNEL[0]
