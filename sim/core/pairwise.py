@@ -49,12 +49,44 @@ def _block_sum(a, start, n):
     return res
 
 
+TWO_BLOCKS = 240
+"""Above :data:`BLOCK`, numpy splits at ``n // 2`` rounded down to a multiple of 8: up to this length both halves
+are single blocks (the right half has at most ceil(n / 2) + 7 <= 128 elements)."""
+FOUR_BLOCKS = 464
+"""Up to this length both halves have at most :data:`TWO_BLOCKS` elements (ceil(n / 2) + 7 <= 240)."""
+
+
+@jitable
+def _halves(n):
+    """numpy's split of ``n`` elements: the left half's length, a multiple of 8."""
+    half = n // 2
+    return half - half % 8
+
+
+@jitable
+def _two_blocks(a, start, n):
+    """numpy's pairwise sum of ``a[start:start + n]`` for ``n <= TWO_BLOCKS``."""
+    if n <= BLOCK:
+        return _block_sum(a, start, n)
+    half = _halves(n)
+    return _block_sum(a, start, half) + _block_sum(a, start + half, n - half)
+
+
 @jitable
 def pairwise_sum(a):
-    """``a.sum()`` of a 1-D float64 array, in numpy's order (bit-identical)."""
+    """``a.sum()`` of a 1-D float64 array, in numpy's order (bit-identical).
+
+    Up to :data:`FOUR_BLOCKS` elements (the dealers' options book, a few hundred names) the
+    tree is unrolled, with no work arrays to allocate; longer arrays walk it on explicit stacks.
+    """
     n = a.shape[0]
     if n <= BLOCK:
         return 0.0 + _block_sum(a, 0, n)
+    if n <= FOUR_BLOCKS:
+        if n <= TWO_BLOCKS:
+            return 0.0 + _two_blocks(a, 0, n)
+        half = _halves(n)
+        return 0.0 + (_two_blocks(a, 0, half) + _two_blocks(a, half, n - half))
     # numpy recurses; here the same tree runs post-order on explicit stacks (depth < 64)
     starts = np.empty(128, dtype=np.int64)
     sizes = np.empty(128, dtype=np.int64)

@@ -43,11 +43,15 @@ def assert_same(spec: scenario_mod.Scenario, seed: int = 7) -> None:
 
 
 def test_pairwise_sum_is_numpys_sum():
+    """In Python and compiled, every length through the unrolled tree (up to 464) and the stacks beyond."""
+    from sim.core.jit import _numba
+
+    compiled = _numba().njit(pairwise_sum)
     rng = np.random.default_rng(3)
-    for n in [*range(0, 300), 1000, 4099]:
+    for n in [*range(0, 600), 929, 1000, 4099]:
         a = rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6, n)
-        assert pairwise_sum(a) == a.sum()
-    assert str(pairwise_sum(np.array([-0.0]))) == str(np.array([-0.0]).sum())
+        assert pairwise_sum(a) == a.sum() and compiled(a) == a.sum(), n
+    assert str(pairwise_sum(np.array([-0.0]))) == str(np.array([-0.0]).sum()) == str(compiled(np.array([-0.0])))
 
 
 def test_python_sum_is_builtin_sum():
