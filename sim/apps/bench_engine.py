@@ -4,8 +4,8 @@ Four entries, each a ratio measured in the same run as the baseline it is compar
 
 - ``engine``: the compiled engine against the Mesa engine on the same run (``validation-baseline``,
   20 years at 1,000 accounts), after checking that the two give identical time series;
-- ``ensemble``: an ensemble of paths of ``finra-2026-05`` against the same paths run one by one
-  on the Mesa engine (the index level of every path checked equal first);
+- ``ensemble``: an ensemble of paths of ``finra-2026-05`` on every core against the same paths run
+  one by one on the Mesa engine (the index level of every path checked equal first), and on one worker;
 - ``day_floor``: a full run against the memory-traffic floor, the bytes each trading day must
   move divided by the STREAM triad bandwidth (:func:`day_bytes_per_account`);
 - ``ensemble_memory``: the peak resident memory of a process running an ensemble.
@@ -73,25 +73,38 @@ def engine_speedup(accounts: int, days: int) -> dict:
 
 
 def ensemble_speedup(paths: int, accounts: int, days: int) -> dict:
-    """An ensemble of ``paths`` paths of ``finra-2026-05`` against the same paths one by one on Mesa."""
+    """An ensemble of ``paths`` paths of ``finra-2026-05`` against the same paths one by one on Mesa.
+
+    The ensemble runs as one call on every core (``workers`` = the machine's CPUs: threads, the
+    kernels releasing the GIL), and once more on one worker; the Mesa paths run one by one in
+    this process, as a user would run them. Every Mesa path's index level is checked against
+    the ensemble's first.
+    """
     spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}"])
+    workers = os.cpu_count() or 1
     ensemble(spec, 1, series=["index_level"])  # compile
     start = time.perf_counter()
-    together = ensemble(spec, paths, series=["index_level"])
+    together = ensemble(spec, paths, series=["index_level"], workers=workers)
     ensemble_s = time.perf_counter() - start
+    start = time.perf_counter()
+    one_worker = ensemble(spec, paths, series=["index_level"])
+    one_worker_s = time.perf_counter() - start
     levels = together.dataset["index_level"].values
+    if not np.array_equal(one_worker.dataset["index_level"].values, levels):
+        raise BenchmarkMismatch("the ensemble differs between one worker and several; refusing to time it")
     start = time.perf_counter()
     for p, seed in enumerate(together.seeds):
         one = run_one(spec, seed, "mesa")
         if not np.array_equal(one.timeseries["index_level"].to_numpy(), levels[p]):
             raise BenchmarkMismatch(f"ensemble path {p} differs from its Mesa run; refusing to time it")
     mesa_s = time.perf_counter() - start
-    return {"paths": paths, "accounts": accounts, "days": days, "ensemble_s": ensemble_s,
-            "mesa_one_by_one_s": mesa_s, "speedup": mesa_s / ensemble_s}
+    return {"paths": paths, "accounts": accounts, "days": days, "workers": workers, "ensemble_s": ensemble_s,
+            "ensemble_one_worker_s": one_worker_s, "mesa_one_by_one_s": mesa_s, "speedup": mesa_s / ensemble_s,
+            "speedup_one_worker": mesa_s / one_worker_s}
 
 
 MEMORY_SCRIPT = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 import sim
 
 
@@ -109,7 +122,7 @@ from sim.config.scenario import load
 paths, accounts, days = (int(x) for x in sys.argv[1:4])
 spec = load("finra-2026-05", [f"margin.accounts={accounts}", f"simulation.days={days}"])
 start = time.perf_counter()
-res = sim.ensemble(spec, paths)
+res = sim.ensemble(spec, paths, workers=os.cpu_count() or 1)
 seconds = time.perf_counter() - start
 print(json.dumps({"peak_rss_bytes": peak_rss(),
                   "dataset_bytes": int(res.dataset.nbytes), "seconds": seconds}))

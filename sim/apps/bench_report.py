@@ -158,8 +158,13 @@ def _runs_lines(runs: dict) -> list[str]:
     e, n, f, m = (runs.get(k, {}) for k in ("engine", "ensemble", "day_floor", "ensemble_memory"))
     lines.append(f"| compiled engine, validation-baseline {e['accounts']:,} accounts x {e['days']:,} days | "
                  f"{e['compiled_s']:.2f} s | Mesa engine {e['mesa_s']:.2f} s | {e['speedup']:.0f}x |")
-    lines.append(f"| ensemble of {n['paths']:,} paths, finra-2026-05 {n['accounts']:,} accounts x {n['days']} days | "
-                 f"{n['ensemble_s']:.2f} s | one by one on Mesa {n['mesa_one_by_one_s']:.2f} s | {n['speedup']:.0f}x |")
+    workers = n.get("workers", 1)
+    lines.append(f"| ensemble of {n['paths']:,} paths, finra-2026-05 {n['accounts']:,} accounts x {n['days']} days, "
+                 f"{workers} worker{'s' if workers > 1 else ''} | {n['ensemble_s']:.2f} s | one by one on Mesa "
+                 f"{n['mesa_one_by_one_s']:.2f} s | {n['speedup']:.0f}x |")
+    if "ensemble_one_worker_s" in n:
+        lines.append(f"| the same ensemble, 1 worker | {n['ensemble_one_worker_s']:.2f} s | one by one on Mesa | "
+                     f"{n['speedup_one_worker']:.0f}x |")
     if f:
         lines.append(f"| finra-2026-05 {f['accounts']:,} accounts x {f['days']} days | {f['measured_s']:.2f} s | "
                      f"memory-traffic floor {f['floor_s']:.2f} s ({f['bytes_per_account_day']} bytes per account "
