@@ -155,47 +155,48 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
     open_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, prices, dealer_usd, dealer_shares,
                 stats)
     n_brokers = broker_start.shape[0] - 1 if margin_active else 0
-    round_shares = np.zeros(log_base.shape[0])
-    max_blocks = cash.shape[0] // BLOCK + n_brokers + 1
-    block_lo = np.empty(max_blocks, dtype=np.int64)  # blocks (within one broker) holding a deficit
-    block_hi = np.empty(max_blocks, dtype=np.int64)
-    block_broker = np.empty(max_blocks, dtype=np.int64)
-    near_prices = np.empty(log_base.shape[0])  # ``near``: the accounts within ``reach`` of a call at these prices
-    n_near = 0
-    have_near = False
-    reach = 0.0
-    last_move = np.inf  # largest relative price move of the last round
-    converged = 0.0
     rounds = 0
+    converged = 0.0
     n_short = 0  # accounts short of maintenance in the last round
-    for _ in range(max_rounds):
-        rounds += 1
-        if rounds == 1:  # count them over whole brokers first: the common pass ends here (none are)
-            n_short = count_short(long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers)
-            if n_short == 0:
+    if max_rounds >= 1:  # count them over whole brokers first: the common pass ends here (none are)
+        rounds = 1
+        n_short = count_short(long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers)
+        converged = 1.0 if n_short == 0 else 0.0
+    if converged == 0.0 and rounds == 1:  # some are: the rounds, with their work arrays (allocated only now)
+        round_shares = np.zeros(log_base.shape[0])
+        max_blocks = cash.shape[0] // BLOCK + n_brokers + 1
+        block_lo = np.empty(max_blocks, dtype=np.int64)  # blocks (within one broker) holding a deficit
+        block_hi = np.empty(max_blocks, dtype=np.int64)
+        block_broker = np.empty(max_blocks, dtype=np.int64)
+        near_prices = np.empty(log_base.shape[0])  # ``near``: the accounts within ``reach`` of a call at these prices
+        n_near = 0
+        have_near = False
+        reach = 0.0
+        last_move = np.inf  # largest relative price move of the last round
+        rounds = 0
+        for _ in range(max_rounds):
+            rounds += 1
+            # list them in account order (near, dense or sparse: all three find the same accounts)
+            n_found, n_blocks, n_near, have_near, reach = list_short(
+                long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers, rounds, n_short,
+                last_move, found, near, n_near, have_near, reach, near_prices, block_lo, block_hi, block_broker)
+            n_short = n_found
+            if n_found == 0:
                 converged = 1.0
                 break
-        # list them in account order (near, dense or sparse: all three find the same accounts)
-        n_found, n_blocks, n_near, have_near, reach = list_short(
-            long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers, rounds, n_short,
-            last_move, found, near, n_near, have_near, reach, near_prices, block_lo, block_hi, block_broker)
-        n_short = n_found
-        if n_found == 0:
-            converged = 1.0
-            break
-        round_shares[:] = 0.0
-        liquidated = settle_found(long, short, cash, short_credit, reserve, call_day, rules, day, deadline, prices,
-                                  addon, found, block_broker, block_hi, n_blocks, round_shares, sold_usd,
-                                  bought_usd, stats)
-        stats[STAT_LIQUIDATIONS] += liquidated
-        if have_near:  # accounts settled this round stay in ``near`` only while still within reach
-            n_near = drop_out_of_reach(long, short, cash, short_credit, prices, addon, broker_start, rules,
-                                       near, n_near, found, n_found, reach)
-        if liquidated == 0:
-            converged = 1.0
-            break
-        last_move = move_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, round_shares, prices,
-                                sold_shares, dealer_usd, dealer_shares, stats)
+            round_shares[:] = 0.0
+            liquidated = settle_found(long, short, cash, short_credit, reserve, call_day, rules, day, deadline,
+                                      prices, addon, found, block_broker, block_hi, n_blocks, round_shares, sold_usd,
+                                      bought_usd, stats)
+            stats[STAT_LIQUIDATIONS] += liquidated
+            if have_near:  # accounts settled this round stay in ``near`` only while still within reach
+                n_near = drop_out_of_reach(long, short, cash, short_credit, prices, addon, broker_start, rules,
+                                           near, n_near, found, n_found, reach)
+            if liquidated == 0:
+                converged = 1.0
+                break
+            last_move = move_prices(log_base, flow, model, coef, adv, dealer_gamma, dealer_limit, round_shares,
+                                    prices, sold_shares, dealer_usd, dealer_shares, stats)
     for j in range(log_base.shape[0]):
         flow[j] += dealer_usd[j]
     stats[STAT_ROUNDS] = rounds
