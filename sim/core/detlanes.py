@@ -147,7 +147,8 @@ def _exp_lane(x: float) -> tuple[float, bool]:
     ax = abs(x)
     positive = x > 0.0
     small = ax < _EXP_1_5_LN2
-    k = (1 if positive else -1) if small else int(INVLN2 * x + (0.5 if positive else -0.5))
+    inside = x if ax < EXP_LANE_LIMIT else 0.0  # x in the common range; nan, inf, huge (odd lanes) convert to 0
+    k = (1 if positive else -1) if small else int(INVLN2 * inside + (0.5 if positive else -0.5))
     t = float(k)
     hi_general = x - t * LN2_HI
     lo_general = t * LN2_LO
