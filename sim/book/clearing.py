@@ -162,7 +162,7 @@ def _clear_kernel(long, short, cash, short_credit, reserve, call_day, broker_sta
         rounds = 1
         n_short = count_short(long, short, cash, short_credit, prices, addon, broker_start, rules, n_brokers)
         converged = 1.0 if n_short == 0 else 0.0
-    if converged == 0.0 and rounds == 1:  # some are: the rounds, with their work arrays (allocated only now)
+    if n_short > 0:  # some are: the rounds, with their work arrays (allocated only now)
         round_shares = np.zeros(log_base.shape[0])
         max_blocks = cash.shape[0] // BLOCK + n_brokers + 1
         block_lo = np.empty(max_blocks, dtype=np.int64)  # blocks (within one broker) holding a deficit

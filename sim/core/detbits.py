@@ -15,12 +15,13 @@ import math
 
 from sim.core.jit import bits_float, compiled_as, float_bits, jitable
 
-__all__ = ["bits_float", "clear_low_word", "float_bits", "frexp", "ldexp"]
+__all__ = ["HALF_EXPONENT", "HIGH_WORD", "NOT_EXPONENT", "bits_float", "clear_low_word", "float_bits", "frexp",
+           "ldexp"]
 
 INF = math.inf
-_NOT_EXPONENT = ~(0x7FF << 52)     # every bit but the exponent's
-_HALF_EXPONENT = 1022 << 52        # the exponent of 0.5
-_HIGH_WORD = -(1 << 32)            # sign, exponent and the top 20 fraction bits
+NOT_EXPONENT = ~(0x7FF << 52)     # every bit but the exponent's
+HALF_EXPONENT = 1022 << 52        # the exponent of 0.5
+HIGH_WORD = -(1 << 32)            # sign, exponent and the top 20 fraction bits
 
 
 def frexp(x: float) -> tuple[float, int]:
@@ -35,7 +36,7 @@ def _frexp_bits(x: float) -> tuple[float, int]:
     if biased == 0 or biased == 0x7FF:  # zero, subnormal, inf, nan: rare, the library's
         m, e = math.frexp(x)
         return m, int(e)
-    return bits_float((bits & _NOT_EXPONENT) | _HALF_EXPONENT), int(biased - 1022)
+    return bits_float((bits & NOT_EXPONENT) | HALF_EXPONENT), int(biased - 1022)
 
 
 def ldexp(x: float, k: int) -> float:
@@ -76,4 +77,4 @@ def clear_low_word(x: float) -> float:
 def _clear_low_word_bits(x: float) -> float:
     if x != x or abs(x) == INF:
         return _clear_low_word_exact(x)
-    return bits_float(float_bits(x) & _HIGH_WORD)
+    return bits_float(float_bits(x) & HIGH_WORD)

@@ -19,7 +19,7 @@ Used where one rule evaluates many elements per substep: the dealers' Black-Scho
 from __future__ import annotations
 
 from sim.core import deterf, detmath
-from sim.core.detbits import bits_float, float_bits
+from sim.core.detbits import HALF_EXPONENT, HIGH_WORD, NOT_EXPONENT, bits_float, float_bits
 from sim.core.deterf import (
     _ERF_TAIL_ERFC,
     ERX,
@@ -104,9 +104,6 @@ from sim.core.detmath import (
 )
 from sim.core.jit import jitable
 
-_NOT_EXPONENT = ~(0x7FF << 52)
-_HALF_EXPONENT = 1022 << 52
-_HIGH_WORD = -(1 << 32)
 EXP_LANE_LIMIT = 700.0
 """|x| below this: exp's common range (no overflow, underflow or subnormal scaling)."""
 ERFC_LANE_LIMIT = 26.0
@@ -118,7 +115,7 @@ def _log_lane(x: float) -> tuple[float, bool]:
     """fdlibm's log of a normal x > 0 away from 1 (|mantissa - 1| >= 2^-20), and whether x is odd instead."""
     bits = float_bits(x)
     biased = (bits >> 52) & 0x7FF
-    m = bits_float((bits & _NOT_EXPONENT) | _HALF_EXPONENT)
+    m = bits_float((bits & NOT_EXPONENT) | HALF_EXPONENT)
     mant = 2.0 * m
     upper = mant >= _LOG_NORM
     u = m if upper else mant
@@ -196,7 +193,7 @@ def _ndtr_lane(a: float) -> tuple[float, bool]:
     q = 1.0 + st * ((SA1 if lower else SB1) + st * ((SA2 if lower else SB2) + st * ((SA3 if lower else SB3) + st * (
         (SA4 if lower else SB4) + st * ((SA5 if lower else SB5) + st * ((SA6 if lower else SB6) + st * (
             (SA7 if lower else SB7) + st * (SA8 if lower else 0.0))))))))
-    zc = bits_float(float_bits(z) & _HIGH_WORD)
+    zc = bits_float(float_bits(z) & HIGH_WORD)
     e1, odd1 = _exp_lane(-zc * zc - 0.5625)
     e2, odd2 = _exp_lane((zc - z) * (zc + z) + r / q)
     erfc_tail = e1 * e2 / z
